@@ -1,0 +1,280 @@
+"""sigjax.loss against independent references.
+
+References: a float64 NumPy implementation of the broadcast [N, M, D]
+formula (values), central finite differences in float64 and jax.grad of a
+naive jnp formula (gradients).
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.sharding import Mesh, PartitionSpec as P
+from scipy.special import logsumexp
+
+from sigjax.loss import pairwise_log_likelihood, sig_nll
+
+
+# ----------------------------------------------------------------- references
+
+
+def np_gaussian_nll(x, theta, scale):
+  x = np.asarray(x, np.float64).reshape(len(x), -1)
+  theta = np.asarray(theta, np.float64).reshape(len(theta), -1)
+  d = x.shape[1]
+  s = np.broadcast_to(np.asarray(scale, np.float64).reshape(-1), (d,))
+  diff = (x[:, None, :] - theta[None, :, :]) / s
+  logp = -0.5 * np.sum(diff**2, -1) - np.sum(np.log(s)) - 0.5 * d * np.log(2 * np.pi)
+  return -(logsumexp(logp, axis=1) - np.log(theta.shape[0]))
+
+
+def np_bernoulli_nll(x, logits):
+  x = np.asarray(x, np.float64).reshape(len(x), -1)
+  logits = np.asarray(logits, np.float64).reshape(len(logits), -1)
+  logp = x @ logits.T - np.sum(np.logaddexp(0.0, logits), -1)[None, :]
+  return -(logsumexp(logp, axis=1) - np.log(logits.shape[0]))
+
+
+def jnp_naive_gaussian_nll(x, theta, scale):
+  x = x.reshape(x.shape[0], -1)
+  theta = theta.reshape(theta.shape[0], -1)
+  d = x.shape[1]
+  s = jnp.broadcast_to(jnp.reshape(scale, (-1,)), (d,))
+  diff = (x[:, None, :] - theta[None, :, :]) / s
+  logp = -0.5 * jnp.sum(diff**2, -1) - jnp.sum(jnp.log(s)) - 0.5 * d * jnp.log(2 * jnp.pi)
+  return -(jax.nn.logsumexp(logp, axis=1) - jnp.log(theta.shape[0]))
+
+
+def rand(key, shape, lo=-1.0, hi=1.0):
+  # Non-zero random data, so no term can vanish by accident.
+  return jax.random.uniform(jax.random.key(key), shape, jnp.float32, lo, hi)
+
+
+def rel_err(a, b):
+  a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+  return np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12))
+
+
+# --------------------------------------------------------------------- values
+
+
+@pytest.mark.parametrize("d", [2, 784, 3072])
+@pytest.mark.parametrize("sigma", [0.01, 0.1, 1.0, 10.0])
+def test_gaussian_matches_float64_reference(d, sigma):
+  x = rand(0, (17, d))
+  # theta near a subset of x so several mixture components matter.
+  theta = jnp.concatenate([x[:5] + sigma * rand(1, (5, d)), rand(2, (14, d))])
+  got = sig_nll(x, theta, scale=sigma)
+  assert got.shape == (17,) and got.dtype == jnp.float32
+  assert rel_err(got, np_gaussian_nll(x, theta, sigma)) <= 1e-4
+
+
+def test_float32_underflow_case_is_finite_and_right():
+  # sigma = 0.01, D = 3072: every p(x | theta) is exp(-1e7) -> 0 in float32.
+  x, theta = rand(3, (8, 3072)), rand(4, (11, 3072))
+  logp = pairwise_log_likelihood(x, theta, scale=0.01)
+  exp_then_log = -jnp.log(jnp.mean(jnp.exp(logp), axis=1))
+  assert np.all(np.isinf(exp_then_log))  # the densities underflow to 0
+  got = sig_nll(x, theta, scale=0.01)
+  assert np.all(np.isfinite(got))
+  assert rel_err(got, np_gaussian_nll(x, theta, 0.01)) <= 1e-4
+
+
+def test_per_dimension_scale_and_image_shapes():
+  x, theta = rand(5, (6, 4, 4, 3)), rand(6, (9, 4, 4, 3))
+  scale = rand(7, (3,), 0.2, 2.0)  # per-channel, broadcast over H, W
+  got = sig_nll(x, theta, scale=scale)
+  full = np.broadcast_to(np.asarray(scale), (4, 4, 3))
+  assert rel_err(got, np_gaussian_nll(x, theta, full)) <= 1e-5
+
+
+def test_bernoulli_matches_float64_reference():
+  x = rand(8, (10, 784), 0.0, 1.0)
+  logits = rand(9, (13, 784), -4.0, 4.0)
+  got = sig_nll(x, logits, kernel="bernoulli")
+  assert rel_err(got, np_bernoulli_nll(x, logits)) <= 1e-5
+
+
+def test_pairwise_log_likelihood_matches_reference():
+  x, theta = rand(10, (5, 7)), rand(11, (4, 7))
+  got = pairwise_log_likelihood(x, theta, scale=0.7)
+  diff = (np.asarray(x, np.float64)[:, None] - np.asarray(theta, np.float64)[None]) / 0.7
+  want = -0.5 * (diff**2).sum(-1) - 7 * np.log(0.7) - 3.5 * np.log(2 * np.pi)
+  np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_m_equals_one_is_the_gaussian_log_density():
+  x, theta = rand(12, (6, 5)), rand(13, (1, 5))
+  got = sig_nll(x, theta, scale=0.5)
+  want = -jax.scipy.stats.norm.logpdf(x, theta, 0.5).sum(-1)
+  np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("block_size", [1, 7, 16, 29, 30, 1000])
+def test_block_sizes_agree(block_size):
+  x, theta = rand(14, (9, 33)), rand(15, (30, 33))
+  loss = lambda t, s: jnp.sum(sig_nll(x, t, scale=s, block_size=block_size) * jnp.arange(9.0))
+  val, (g_t, g_s) = jax.value_and_grad(loss, argnums=(0, 1))(theta, 0.4)
+  ref_val, (ref_t, ref_s) = jax.value_and_grad(
+      lambda t, s: jnp.sum(jnp_naive_gaussian_nll(x, t, s) * jnp.arange(9.0)), argnums=(0, 1)
+  )(theta, 0.4)
+  np.testing.assert_allclose(val, ref_val, rtol=1e-5)
+  np.testing.assert_allclose(g_t, ref_t, rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(g_s, ref_s, rtol=1e-4)
+
+
+def test_jit_and_vmap():
+  x, theta = rand(16, (3, 6, 4)), rand(17, (3, 5, 4))
+  batched = jax.jit(jax.vmap(functools.partial(sig_nll, scale=0.3)))(x, theta)
+  for i in range(3):
+    np.testing.assert_allclose(batched[i], np_gaussian_nll(x[i], theta[i], 0.3), rtol=1e-5)
+
+
+def test_never_builds_the_n_m_d_tensor():
+  # The broadcast formulation needs N*M*D*4 bytes = 805 MB here.
+  n, m, d = 256, 256, 3072
+  x = jax.ShapeDtypeStruct((n, d), jnp.float32)
+  fn = jax.jit(jax.value_and_grad(lambda x, t: sig_nll(x, t).sum(), argnums=1))
+  temp = fn.lower(x, x).compile().memory_analysis().temp_size_in_bytes
+  assert temp < n * m * d * 4 / 20, temp
+
+
+# ------------------------------------------------------------------ gradients
+
+
+def _finite_diff(f, args, i, eps=1e-6, probes=6, seed=0):
+  """Central differences of scalar f along random directions of args[i]."""
+  rng = np.random.default_rng(seed)
+  out = []
+  for _ in range(probes):
+    direction = rng.standard_normal(np.shape(args[i]))
+    plus = list(args)
+    minus = list(args)
+    plus[i] = args[i] + eps * direction
+    minus[i] = args[i] - eps * direction
+    out.append((direction, (f(*plus) - f(*minus)) / (2 * eps)))
+  return out
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "bernoulli"])
+def test_gradients_match_finite_differences_float64(kernel):
+  with jax.enable_x64(True):
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.05, 0.95, (7, 5))
+    theta = rng.uniform(-1.0, 1.0, (6, 5))
+    scale = rng.uniform(0.3, 0.9, (5,))
+    if kernel == "gaussian":
+      f = lambda x, t, s: float(jnp.sum(sig_nll(x, t, scale=s, block_size=4) * np.arange(1, 8)))
+      args = (x, theta, scale)
+      grads = jax.grad(
+          lambda x, t, s: jnp.sum(sig_nll(x, t, scale=s, block_size=4) * np.arange(1, 8)),
+          argnums=(0, 1, 2),
+      )(*args)
+    else:
+      f = lambda x, t: float(jnp.sum(sig_nll(x, t, kernel="bernoulli", block_size=4) * np.arange(1, 8)))
+      args = (x, theta)
+      grads = jax.grad(
+          lambda x, t: jnp.sum(sig_nll(x, t, kernel="bernoulli", block_size=4) * np.arange(1, 8)),
+          argnums=(0, 1),
+      )(*args)
+    assert grads[0].dtype == jnp.float64
+    for i, g in enumerate(grads):
+      for direction, fd in _finite_diff(f, args, i):
+        np.testing.assert_allclose(np.sum(np.asarray(g) * direction), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_gradients_match_naive_autodiff_float32():
+  x, theta = rand(18, (12, 64)), rand(19, (20, 64))
+  weights = jnp.linspace(0.5, 2.0, 12)
+  ours = jax.grad(lambda *a: jnp.sum(weights * sig_nll(a[0], a[1], scale=a[2], block_size=8)),
+                  argnums=(0, 1, 2))(x, theta, 0.6)
+  ref = jax.grad(lambda *a: jnp.sum(weights * jnp_naive_gaussian_nll(*a)),
+                 argnums=(0, 1, 2))(x, theta, 0.6)
+  for g, r in zip(ours, ref):
+    np.testing.assert_allclose(g, r, rtol=2e-4, atol=1e-5)
+
+
+# --------------------------------------------------------------- multi-device
+
+
+def _global_reference(x, theta):
+  """Value and theta-gradient of sum(sig_nll) on one device, global arrays."""
+  return jax.value_and_grad(lambda t: jnp.sum(sig_nll(x, t, scale=0.5)))(theta)
+
+
+def test_pmap_with_axis_name_equals_global():
+  n_dev = jax.local_device_count()
+  assert n_dev == 8, "conftest should simulate 8 CPU devices"
+  x, theta = rand(20, (n_dev * 3, 10)), rand(21, (n_dev * 2, 10))
+
+  def local(x_l, t_l):
+    # The gradient of the *local* sum: the transpose of all_gather is a
+    # reduce-scatter, so every device's theta collects the terms of all x.
+    # (Differentiating a psum'd loss under pmap would scale it by n_dev.)
+    local_sum = lambda t: jnp.sum(sig_nll(x_l, t, scale=0.5, axis_name="d"))
+    return sig_nll(x_l, t_l, scale=0.5, axis_name="d"), jax.grad(local_sum)(t_l)
+
+  per_ex, grad = jax.pmap(local, axis_name="d")(x.reshape(n_dev, 3, 10), theta.reshape(n_dev, 2, 10))
+  want_total, want_grad = _global_reference(x, theta)
+  np.testing.assert_allclose(per_ex.reshape(-1), sig_nll(x, theta, scale=0.5), rtol=1e-5)
+  np.testing.assert_allclose(per_ex.sum(), want_total, rtol=1e-5)
+  np.testing.assert_allclose(grad.reshape(theta.shape), want_grad, rtol=1e-4, atol=1e-6)
+
+
+def test_shard_map_with_axis_name_equals_global():
+  mesh = Mesh(np.array(jax.devices()), ("data",))
+  x, theta = rand(22, (16, 10)), rand(23, (24, 10))
+
+  @jax.jit
+  def total_and_grad(x, theta):
+    def local_sum(x_l, t_l):
+      return jax.lax.psum(jnp.sum(sig_nll(x_l, t_l, scale=0.5, axis_name="data")), "data")
+
+    f = jax.shard_map(local_sum, mesh=mesh, in_specs=(P("data"), P("data")), out_specs=P())
+    return jax.value_and_grad(f, argnums=1)(x, theta)
+
+  total, grad = total_and_grad(x, theta)
+  want_total, want_grad = _global_reference(x, theta)
+  np.testing.assert_allclose(total, want_total, rtol=1e-5)
+  np.testing.assert_allclose(grad, want_grad, rtol=1e-4, atol=1e-6)
+
+
+def test_jit_over_mesh_without_axis_name():
+  mesh = Mesh(np.array(jax.devices()), ("data",))
+  sharding = jax.sharding.NamedSharding(mesh, P("data"))
+  x, theta = rand(24, (16, 10)), rand(25, (24, 10))
+  got = jax.jit(lambda x, t: sig_nll(x, t, scale=0.5))(
+      jax.device_put(x, sharding), jax.device_put(theta, sharding)
+  )
+  np.testing.assert_allclose(got, np_gaussian_nll(x, theta, 0.5), rtol=1e-5)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((2, 5))), ValueError, "trailing shapes"),
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((2, 4)), scale=0.0), ValueError, "`scale`"),
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((2, 4)), scale=-1.0), ValueError, "`scale`"),
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((2, 4)), scale=jnp.array([1.0, 1, 0, 1])),
+         ValueError, "`scale`"),
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((2, 4)), scale=jnp.ones(3)), ValueError, "`scale`"),
+        (lambda: sig_nll(jnp.ones((3, 4), jnp.int32), jnp.ones((2, 4))), TypeError, "`x`"),
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((2, 4), jnp.uint8)), TypeError, "`theta`"),
+        (lambda: sig_nll(jnp.ones((0, 4)), jnp.ones((2, 4))), ValueError, "`x` is empty"),
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((0, 4))), ValueError, "`theta` is empty"),
+        (lambda: sig_nll(jnp.ones((3, 0)), jnp.ones((2, 0))), ValueError, "empty"),
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((2, 4)), kernel="laplace"), ValueError, "`kernel`"),
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((2, 4)), kernel="bernoulli", scale=2.0),
+         ValueError, "`scale`"),
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((2, 4)), block_size=0), ValueError, "`block_size`"),
+        (lambda: sig_nll(jnp.ones((3, 4)), jnp.ones((2, 4)), block_size=2.5), TypeError, "`block_size`"),
+    ],
+)
+def test_bad_input_names_the_argument(call, error, words):
+  with pytest.raises(error, match=words.replace("`", "`?").replace("(", r"\(")):
+    call()
