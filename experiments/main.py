@@ -1,0 +1,44 @@
+"""Trains a sigjax model: python -m experiments.main --config=CONFIG --workdir=DIR.
+
+Any config field can be overridden: --config.objective.si_weight=0.5.
+"""
+
+import logging as logging_std
+
+from absl import app, flags, logging
+import jax
+from ml_collections import config_flags
+
+from sigjax.training import train_and_evaluate
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and samples.")
+config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+class _QuietLibraries(logging_std.Filter):
+  """Drops INFO chatter from orbax/jax so the console shows the run's progress."""
+
+  def filter(self, record):
+    noisy = "/orbax/" in record.pathname or "/jax/_src/" in record.pathname
+    return record.levelno >= logging_std.WARNING or not noisy
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  logging.get_absl_handler().addFilter(_QuietLibraries())
+  # Multi-host (e.g. TPU pods, SLURM): initialise the distributed runtime when
+  # the environment describes one; a single host needs nothing.
+  try:
+    jax.distributed.initialize()
+  except (ValueError, RuntimeError) as e:
+    logging.info("Single-host run (jax.distributed not initialised: %s).", e)
+  logging.info("JAX process %d/%d, %d local devices: %s", jax.process_index(),
+               jax.process_count(), jax.local_device_count(), jax.devices())
+  train_and_evaluate(FLAGS.config, FLAGS.workdir)
+
+
+if __name__ == "__main__":
+  app.run(main)

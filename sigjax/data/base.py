@@ -1,0 +1,59 @@
+"""The step-indexed data set interface and the factory that picks one by name."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import ml_collections
+import numpy as np
+
+DATASETS = ("grid", "ring", "mnist", "stacked_mnist", "cifar10", "local")
+
+
+@dataclasses.dataclass(frozen=True)
+class StepIndexedDataset:
+  """A data set whose batches are a pure function of the step.
+
+  Attributes:
+    name: data set name.
+    example_shape: shape of one example, e.g. (2,) or (28, 28, 3).
+    local_batch_size: examples per batch on this host.
+    get_batch: step -> dict with "x" ([local_batch_size, *example_shape]
+      float32; images in [-1, 1]) and, where the data has them, "label".
+  """
+
+  name: str
+  example_shape: tuple[int, ...]
+  local_batch_size: int
+  get_batch: Callable[[int], dict[str, np.ndarray]]
+
+  def batch(self, step: int) -> dict[str, np.ndarray]:
+    return self.get_batch(int(step))
+
+
+def make_dataset(
+    config: ml_collections.ConfigDict,
+    *,
+    global_batch_size: int,
+    seed: int,
+    process_index: int = 0,
+    process_count: int = 1,
+    split: str = "train",
+) -> StepIndexedDataset:
+  """Builds the data set named by ``config.name`` (see DATASETS)."""
+  if global_batch_size % process_count:
+    raise ValueError(
+        f"batch size {global_batch_size} is not divisible by the {process_count} processes."
+    )
+  local = global_batch_size // process_count
+  kwargs = dict(local_batch_size=local, seed=seed, process_index=process_index,
+                process_count=process_count)
+  name = config.name
+  if name in ("grid", "ring"):
+    from sigjax.data import grid
+    return grid.make(config, **kwargs)
+  if name in ("mnist", "stacked_mnist", "cifar10", "local"):
+    from sigjax.data import images
+    return images.make(config, split=split, **kwargs)
+  raise ValueError(f"unknown data set {name!r}; choose from {DATASETS}.")

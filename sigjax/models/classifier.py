@@ -1,0 +1,18 @@
+"""A small CNN classifier for MNIST digits (labels Stacked-MNIST channels)."""
+
+import flax.linen as nn
+
+
+class MnistClassifier(nn.Module):
+  """images [B, 28, 28, 1] in [-1, 1] -> logits [B, 10]."""
+
+  num_classes: int = 10
+
+  @nn.compact
+  def __call__(self, x):
+    h = nn.relu(nn.Conv(32, (3, 3))(x))
+    h = nn.max_pool(nn.relu(nn.Conv(64, (3, 3))(h)), (2, 2), (2, 2))
+    h = nn.relu(nn.Conv(64, (3, 3))(h))
+    h = nn.max_pool(h, (2, 2), (2, 2))
+    h = nn.relu(nn.Dense(128)(h.reshape(h.shape[0], -1)))
+    return nn.Dense(self.num_classes)(h)

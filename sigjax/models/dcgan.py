@@ -1,0 +1,86 @@
+"""DCGAN generators and discriminators.
+
+* 28x28x3 (Stacked MNIST) with the Unrolled-GAN sizes S/M/L: the generator is
+  linear to 4x4x64, deconvolutions to 7x7x32, 14x14x16, 28x28x8, a conv to 3
+  channels and tanh; the discriminator is three 3x3 stride-2 convolutions with
+  (2, 4, 8), (4, 8, 16) or (8, 16, 32) channels and a linear output.
+* 32x32x3 (CIFAR-10): the WGAN-GP paper's DCGAN-style pair, width ``dim``.
+"""
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from sigjax.models.layers import normalization
+
+DISCRIMINATOR_CHANNELS = {"S": (2, 4, 8), "M": (4, 8, 16), "L": (8, 16, 32)}
+
+
+class MnistGenerator(nn.Module):
+  """z [B, z_dim] -> images [B, 28, 28, channels] in [-1, 1]."""
+
+  channels: int = 3
+  norm: str = "batch"
+
+  @nn.compact
+  def __call__(self, z):
+    h = nn.Dense(4 * 4 * 64)(z).reshape(z.shape[0], 4, 4, 64)
+    h = nn.relu(normalization(self.norm)(h))
+    h = nn.ConvTranspose(32, (4, 4), padding="VALID")(h)  # 4 -> 7
+    h = nn.relu(normalization(self.norm)(h))
+    h = nn.ConvTranspose(16, (4, 4), strides=(2, 2), padding="SAME")(h)  # 14
+    h = nn.relu(normalization(self.norm)(h))
+    h = nn.ConvTranspose(8, (4, 4), strides=(2, 2), padding="SAME")(h)  # 28
+    h = nn.relu(normalization(self.norm)(h))
+    return jnp.tanh(nn.Conv(self.channels, (3, 3), padding="SAME")(h))
+
+
+class MnistDiscriminator(nn.Module):
+  """images [B, 28, 28, C] -> logits [B]."""
+
+  channels: Sequence[int] = DISCRIMINATOR_CHANNELS["M"]
+  norm: str = "none"
+
+  @nn.compact
+  def __call__(self, x):
+    h = x
+    for i, c in enumerate(self.channels):
+      h = nn.Conv(c, (3, 3), strides=(2, 2), padding="SAME")(h)
+      if i > 0:
+        h = normalization(self.norm)(h)
+      h = nn.leaky_relu(h, 0.2)
+    return jnp.squeeze(nn.Dense(1)(h.reshape(h.shape[0], -1)), -1)
+
+
+class CifarGenerator(nn.Module):
+  """z [B, z_dim] -> images [B, 32, 32, 3] in [-1, 1] (WGAN-GP's DCGAN G)."""
+
+  dim: int = 64
+  norm: str = "batch"
+
+  @nn.compact
+  def __call__(self, z):
+    h = nn.Dense(4 * 4 * 4 * self.dim)(z).reshape(z.shape[0], 4, 4, 4 * self.dim)
+    h = nn.relu(normalization(self.norm)(h))
+    for c in (2 * self.dim, self.dim):  # 8x8, 16x16
+      h = nn.ConvTranspose(c, (5, 5), strides=(2, 2), padding="SAME")(h)
+      h = nn.relu(normalization(self.norm)(h))
+    return jnp.tanh(nn.ConvTranspose(3, (5, 5), strides=(2, 2), padding="SAME")(h))
+
+
+class CifarDiscriminator(nn.Module):
+  """images [B, 32, 32, 3] -> logits [B] (WGAN-GP's DCGAN D; no batch norm for GP)."""
+
+  dim: int = 64
+  norm: str = "none"
+
+  @nn.compact
+  def __call__(self, x):
+    h = x
+    for i, c in enumerate((self.dim, 2 * self.dim, 4 * self.dim)):
+      h = nn.Conv(c, (5, 5), strides=(2, 2), padding="SAME")(h)
+      if i > 0:
+        h = normalization(self.norm)(h)
+      h = nn.leaky_relu(h, 0.2)
+    return jnp.squeeze(nn.Dense(1)(h.reshape(h.shape[0], -1)), -1)
