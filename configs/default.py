@@ -5,6 +5,7 @@ import ml_collections
 
 def get_base_config() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
+  c.task = "generative"  # or "classifier" (the MNIST scorer for Stacked MNIST)
   c.seed = 0
   c.batch_size = 256  # global: data batch N and generated batch M
   c.num_steps = 10_000

@@ -9,6 +9,7 @@ from absl import app, flags, logging
 import jax
 from ml_collections import config_flags
 
+from experiments.config_cli import parse_flags_or_explain
 from sigjax.training import train_and_evaluate
 
 FLAGS = flags.FLAGS
@@ -41,4 +42,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=lambda argv: parse_flags_or_explain(flags, argv))

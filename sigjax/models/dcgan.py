@@ -14,6 +14,12 @@ import jax.numpy as jnp
 
 from sigjax.models.layers import normalization
 
+
+def _bias(norm: str) -> bool:
+  # Batch norm subtracts the mean, so a bias before it has an exactly zero
+  # gradient: Adam would turn its round-off into +-lr steps. Leave it out.
+  return norm != "batch"
+
 DISCRIMINATOR_CHANNELS = {"S": (2, 4, 8), "M": (4, 8, 16), "L": (8, 16, 32)}
 
 
@@ -25,13 +31,14 @@ class MnistGenerator(nn.Module):
 
   @nn.compact
   def __call__(self, z):
-    h = nn.Dense(4 * 4 * 64)(z).reshape(z.shape[0], 4, 4, 64)
+    b = _bias(self.norm)
+    h = nn.Dense(4 * 4 * 64, use_bias=b)(z).reshape(z.shape[0], 4, 4, 64)
     h = nn.relu(normalization(self.norm)(h))
-    h = nn.ConvTranspose(32, (4, 4), padding="VALID")(h)  # 4 -> 7
+    h = nn.ConvTranspose(32, (4, 4), padding="VALID", use_bias=b)(h)  # 4 -> 7
     h = nn.relu(normalization(self.norm)(h))
-    h = nn.ConvTranspose(16, (4, 4), strides=(2, 2), padding="SAME")(h)  # 14
+    h = nn.ConvTranspose(16, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)(h)  # 14
     h = nn.relu(normalization(self.norm)(h))
-    h = nn.ConvTranspose(8, (4, 4), strides=(2, 2), padding="SAME")(h)  # 28
+    h = nn.ConvTranspose(8, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)(h)  # 28
     h = nn.relu(normalization(self.norm)(h))
     return jnp.tanh(nn.Conv(self.channels, (3, 3), padding="SAME")(h))
 
@@ -46,7 +53,7 @@ class MnistDiscriminator(nn.Module):
   def __call__(self, x):
     h = x
     for i, c in enumerate(self.channels):
-      h = nn.Conv(c, (3, 3), strides=(2, 2), padding="SAME")(h)
+      h = nn.Conv(c, (3, 3), strides=(2, 2), padding="SAME", use_bias=i == 0 or _bias(self.norm))(h)
       if i > 0:
         h = normalization(self.norm)(h)
       h = nn.leaky_relu(h, 0.2)
@@ -61,10 +68,11 @@ class CifarGenerator(nn.Module):
 
   @nn.compact
   def __call__(self, z):
-    h = nn.Dense(4 * 4 * 4 * self.dim)(z).reshape(z.shape[0], 4, 4, 4 * self.dim)
+    b = _bias(self.norm)
+    h = nn.Dense(4 * 4 * 4 * self.dim, use_bias=b)(z).reshape(z.shape[0], 4, 4, 4 * self.dim)
     h = nn.relu(normalization(self.norm)(h))
     for c in (2 * self.dim, self.dim):  # 8x8, 16x16
-      h = nn.ConvTranspose(c, (5, 5), strides=(2, 2), padding="SAME")(h)
+      h = nn.ConvTranspose(c, (5, 5), strides=(2, 2), padding="SAME", use_bias=b)(h)
       h = nn.relu(normalization(self.norm)(h))
     return jnp.tanh(nn.ConvTranspose(3, (5, 5), strides=(2, 2), padding="SAME")(h))
 
@@ -79,7 +87,7 @@ class CifarDiscriminator(nn.Module):
   def __call__(self, x):
     h = x
     for i, c in enumerate((self.dim, 2 * self.dim, 4 * self.dim)):
-      h = nn.Conv(c, (5, 5), strides=(2, 2), padding="SAME")(h)
+      h = nn.Conv(c, (5, 5), strides=(2, 2), padding="SAME", use_bias=i == 0 or _bias(self.norm))(h)
       if i > 0:
         h = normalization(self.norm)(h)
       h = nn.leaky_relu(h, 0.2)

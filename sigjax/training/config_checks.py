@@ -10,6 +10,8 @@ def validate_config(config) -> None:
     if not cond:
       raise ValueError(f"config: {msg}")
 
+  need(config.task in ("generative", "classifier"),
+       f"task={config.task!r}; choose 'generative' or 'classifier'.")
   obj = config.objective
   need(obj.name in OBJECTIVES, f"objective.name={obj.name!r}; choose from {OBJECTIVES}.")
   need(obj.si_weight >= 0, f"objective.si_weight (lambda) must be >= 0, got {obj.si_weight}.")

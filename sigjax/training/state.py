@@ -55,6 +55,7 @@ def init_state(config, generator, discriminator, example_shape, g_tx, d_tx) -> T
       d_params=d_params,
       g_opt_state=g_tx.init(g_params),
       d_opt_state=d_tx.init(d_params),
-      g_ema=g_params if config.optim.ema_decay > 0 else {},
+      # A copy: the step donates the state, and aliased buffers cannot be donated.
+      g_ema=jax.tree.map(jnp.copy, g_params) if config.optim.ema_decay > 0 else {},
       key=run_key,
   )

@@ -80,6 +80,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   workdir = os.path.abspath(workdir)
   is_writer = jax.process_index() == 0
   mesh = make_mesh(config.get("num_devices", 0))
+  if config.task == "classifier":
+    from sigjax.training.classifier import train_classifier
+
+    return train_classifier(config, workdir, mesh)
   if config.batch_size % mesh.size:
     raise ValueError(f"batch_size={config.batch_size} is not divisible by the {mesh.size} devices.")
   replicated = NamedSharding(mesh, P())

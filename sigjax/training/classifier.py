@@ -1,0 +1,96 @@
+"""Supervised training of the MNIST classifier (config.task = "classifier").
+
+It shares the mesh, data, checkpoint and metric plumbing of the GAN loop; the
+saved params (workdir/checkpoints) are what the Stacked-MNIST metrics load.
+"""
+
+from __future__ import annotations
+
+import os
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from absl import logging
+from jax.sharding import NamedSharding, PartitionSpec as P
+
+from sigjax.data import make_dataset
+from sigjax.models import MnistClassifier
+from sigjax.training.checkpoints import Checkpointer, abstract_like
+from sigjax.training.metrics_writer import MetricWriter, Progress
+
+
+@flax.struct.dataclass
+class ClassifierState:
+  step: jax.Array
+  params: dict
+  opt_state: optax.OptState
+
+
+def accuracy(params, images, labels, *, batch_size=1000) -> float:
+  model = MnistClassifier()
+  predict = jax.jit(lambda p, x: jnp.argmax(model.apply(p, x), -1))
+  correct = 0
+  for i in range(0, len(images), batch_size):
+    correct += int(np.sum(np.asarray(predict(params, images[i:i + batch_size])) == labels[i:i + batch_size]))
+  return correct / len(images)
+
+
+def train_classifier(config, workdir: str, mesh) -> ClassifierState:
+  model = MnistClassifier()
+  tx = optax.adam(config.optim.g_lr, b1=config.optim.b1, b2=config.optim.b2)
+  train = make_dataset(config.data, global_batch_size=config.batch_size, seed=config.seed,
+                       process_index=jax.process_index(), process_count=jax.process_count())
+  test = make_dataset(config.data, global_batch_size=config.eval.batch_size, seed=config.seed,
+                      split="test")
+  params = model.init(jax.random.PRNGKey(config.seed), jnp.zeros((1,) + train.example_shape))
+  state = ClassifierState(jnp.asarray(0, jnp.int32), params, tx.init(params))
+  replicated = NamedSharding(mesh, P())
+  batch_sharding = NamedSharding(mesh, P("data"))
+  checkpointer = Checkpointer(workdir, keep=config.keep_checkpoints)
+  if checkpointer.latest_step() is not None:
+    state = checkpointer.restore(abstract_like(state, replicated))
+  else:
+    state = jax.device_put(state, replicated)
+
+  @jax.jit
+  def step_fn(state, x, y):
+    def loss_fn(p):
+      return optax.softmax_cross_entropy_with_integer_labels(model.apply(p, x), y).mean()
+
+    loss, grads = jax.value_and_grad(loss_fn)(state.params)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    new = ClassifierState(state.step + 1, optax.apply_updates(state.params, updates), opt_state)
+    return new, {"loss": loss}
+
+  writer = MetricWriter(workdir, enabled=jax.process_index() == 0)
+  step = int(state.step)
+  progress = Progress(step, config.num_steps)
+  num_test_batches = -(-config.eval.num_samples // config.eval.batch_size)
+  try:
+    while step < config.num_steps:
+      b = train.batch(step)
+      x = jax.make_array_from_process_local_data(batch_sharding, b["x"])
+      y = jax.make_array_from_process_local_data(batch_sharding, b["label"])
+      state, metrics = step_fn(state, x, y)
+      step += 1
+      if step % config.log_every == 0 or step == config.num_steps:
+        host = {k: float(v) for k, v in jax.device_get(metrics).items()}
+        host["steps_per_sec"] = progress.steps_per_sec(step)
+        writer.write_scalars(step, host)
+        progress.log(step, host["steps_per_sec"], host)
+      if step % config.checkpoint_every == 0 or step == config.num_steps:
+        checkpointer.save(step, state)
+      if step % config.eval_every == 0 or step == config.num_steps:
+        batches = [test.batch(i) for i in range(num_test_batches)]
+        acc = accuracy(state.params, np.concatenate([b["x"] for b in batches]),
+                       np.concatenate([b["label"] for b in batches]))
+        writer.write_scalars(step, {"eval/test_accuracy": acc})
+        logging.info("step %d: test accuracy %.4f", step, acc)
+        progress.restart_clock(step)
+  finally:
+    checkpointer.close()
+    writer.close()
+  return state

@@ -1,0 +1,163 @@
+"""The real train loop, 1-4 steps at a time, on tiny configs and mock data."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from experiments.config_cli import load_config_file
+from sigjax.data.images import DataNotPreparedError
+from sigjax.training import train_and_evaluate
+from sigjax.training.train import NonFiniteLossError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = {
+    "gmm_gan": {}, "gmm_sig": {}, "gmm_gansi": {},
+    "stacked_mnist_dcgan:S": {}, "stacked_mnist_dcgan_si:L": {},
+    "cifar10_dcgan": {"model.dim": 8}, "cifar10_dcgan_si": {"model.dim": 8},
+    "cifar10_wgangp": {"model.dim": 8, "objective.n_critic": 2},
+    "cifar10_wgangp_si": {"model.dim": 8, "objective.n_critic": 2},
+    "mnist_classifier": {},
+}
+
+
+def tiny(spec, **overrides):
+  """Loads configs/NAME.py[:ARG] and shrinks it to a 2-step run."""
+  name, _, arg = spec.partition(":")
+  config = load_config_file(os.path.join(ROOT, "configs", f"{name}.py") + (f":{arg}" if arg else ""))
+  small = {"num_devices": 1, "batch_size": 16, "num_steps": 2, "log_every": 1, "eval_every": 2,
+           "checkpoint_every": 2, "eval.num_samples": 64, "eval.batch_size": 32,
+           "model.hidden": (16, 16), "data.num_examples": 64}
+  small.update(overrides)
+  for key, value in small.items():
+    node = config
+    *path, leaf = key.split(".")
+    for p in path:
+      node = node[p]
+    if leaf in node:
+      node[leaf] = value
+  return config
+
+
+def read_jsonl(workdir):
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    return [json.loads(line) for line in f]
+
+
+@pytest.mark.parametrize("spec", sorted(CONFIGS))
+def test_every_config_trains_two_steps(spec, tmp_path):
+  config = tiny(spec, **CONFIGS[spec])
+  with tfds.testing.mock_data(num_examples=64):
+    train_and_evaluate(config, str(tmp_path))
+  rows = read_jsonl(tmp_path)
+  assert [r["step"] for r in rows if "eval/test_accuracy" not in r][:2] == [1, 2]
+  assert os.path.isdir(tmp_path / "checkpoints" / "2")
+  assert os.listdir(tmp_path / "tensorboard")
+  if spec.startswith("gmm"):
+    final = rows[-1]
+    assert {"eval/modes", "eval/high_quality", "eval/kl"} <= set(final)
+    assert 0 <= final["eval/modes"] <= 25
+    assert os.path.exists(tmp_path / "samples" / "scatter_00000002.png")
+  elif spec != "mnist_classifier":
+    assert os.path.exists(tmp_path / "samples" / "samples_00000002.png")
+    if "_si" in spec:
+      assert np.isfinite(rows[0]["sig_nll"])
+  else:
+    assert 0 <= rows[-1]["eval/test_accuracy"] <= 1
+
+
+def _params(state):
+  return jax.tree.leaves(jax.device_get((state.g_params, state.d_params, state.g_opt_state)))
+
+
+def test_resume_matches_uninterrupted_run(tmp_path):
+  straight = train_and_evaluate(tiny("gmm_gansi", num_steps=4), str(tmp_path / "a"))
+  train_and_evaluate(tiny("gmm_gansi", num_steps=2), str(tmp_path / "b"))
+  resumed = train_and_evaluate(tiny("gmm_gansi", num_steps=4), str(tmp_path / "b"))
+  assert int(resumed.step) == 4
+  for a, b in zip(_params(straight), _params(resumed)):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_eight_devices_match_one(tmp_path):
+  assert jax.device_count() == 8
+  one = train_and_evaluate(tiny("gmm_gansi", num_devices=1), str(tmp_path / "one"))
+  eight = train_and_evaluate(tiny("gmm_gansi", num_devices=8), str(tmp_path / "eight"))
+  for a, b in zip(_params(one), _params(eight)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_eight_devices_match_one_wgangp_images(tmp_path):
+  spec = dict(num_devices=1, **CONFIGS["cifar10_wgangp_si"])
+  with tfds.testing.mock_data(num_examples=64):
+    one = train_and_evaluate(tiny("cifar10_wgangp_si", **spec), str(tmp_path / "one"))
+    spec["num_devices"] = 8
+    eight = train_and_evaluate(tiny("cifar10_wgangp_si", **spec), str(tmp_path / "eight"))
+  for a, b in zip(_params(one), _params(eight)):
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+def test_nan_guard_keeps_last_good_checkpoint(tmp_path):
+  train_and_evaluate(tiny("gmm_gan", num_steps=2), str(tmp_path))
+  with pytest.raises(NonFiniteLossError, match="last good checkpoint is step 2"):
+    # An absurd learning rate overflows the parameters within a step or two.
+    train_and_evaluate(tiny("gmm_gan", num_steps=6, **{"optim.g_lr": 1e38, "optim.d_lr": 1e38}),
+                       str(tmp_path))
+  assert sorted(os.listdir(tmp_path / "checkpoints")) == ["2"]
+  state = train_and_evaluate(tiny("gmm_gan", num_steps=2), str(tmp_path))  # restores step 2
+  assert int(state.step) == 2
+  assert all(np.all(np.isfinite(x)) for x in _params(state))
+
+
+def test_offline_without_prepared_data_fails_fast(tmp_path):
+  config = tiny("stacked_mnist_dcgan:S", **{"data.data_dir": str(tmp_path / "empty")})
+  start = time.time()
+  with pytest.raises(DataNotPreparedError, match="(?s)not prepared.*prepare_data"):
+    train_and_evaluate(config, str(tmp_path / "wd"))
+  assert time.time() - start < 30
+
+
+def test_bad_config_values_are_named(tmp_path):
+  with pytest.raises(ValueError, match="objective.si_weight"):
+    train_and_evaluate(tiny("gmm_gansi", **{"objective.si_weight": -1.0}), str(tmp_path))
+  with pytest.raises(ValueError, match="objective.name"):
+    train_and_evaluate(tiny("gmm_gansi", **{"objective.name": "vae"}), str(tmp_path))
+
+
+def _main(*args, timeout=120):
+  env = dict(os.environ, JAX_PLATFORMS="cpu")
+  return subprocess.run([sys.executable, "-m", "experiments.main", *args], cwd=ROOT,
+                        capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_cli_unknown_override_lists_valid_keys(tmp_path):
+  result = _main("--config=configs/gmm_gan.py", f"--workdir={tmp_path}",
+                 "--config.objective.si_wieght=1")
+  assert result.returncode != 0
+  assert "unknown config key 'objective.si_wieght'" in result.stderr
+  assert "si_weight" in result.stderr
+
+
+def test_cli_runs_and_sigterm_saves_a_checkpoint(tmp_path):
+  env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONUNBUFFERED="1")
+  proc = subprocess.Popen(
+      [sys.executable, "-m", "experiments.main", "--config=configs/gmm_gan.py",
+       f"--workdir={tmp_path}", "--config.num_steps=1000000", "--config.log_every=10",
+       "--config.checkpoint_every=1000000", "--config.eval_every=1000000"],
+      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+  metrics = tmp_path / "metrics.jsonl"
+  deadline = time.time() + 90
+  while not (metrics.exists() and metrics.read_text()) and time.time() < deadline:
+    time.sleep(0.2)
+  proc.terminate()  # SIGTERM, as a preemptible VM gets
+  out, _ = proc.communicate(timeout=60)
+  assert proc.returncode == 0, out[-2000:]
+  assert "SIGTERM at step" in out
+  saved = [int(s) for s in os.listdir(tmp_path / "checkpoints")]
+  assert len(saved) == 1 and 10 <= saved[0] < 1000000
