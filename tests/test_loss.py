@@ -278,3 +278,31 @@ def test_jit_over_mesh_without_axis_name():
 def test_bad_input_names_the_argument(call, error, words):
   with pytest.raises(error, match=words.replace("`", "`?").replace("(", r"\(")):
     call()
+
+
+def test_streaming_gradient_memory_is_o_n_times_block():
+  # One block holds N x M float32 (64 MiB); blocks of 256 columns need
+  # O(N x 256) for the logits plus O(M x D) for the assembled gradient.
+  n, m, d = 1024, 16384, 64
+  x = jax.ShapeDtypeStruct((n, d), jnp.float32)
+  t = jax.ShapeDtypeStruct((m, d), jnp.float32)
+
+  def temp(block):
+    fn = jax.jit(jax.value_and_grad(lambda x, t: sig_nll(x, t, block_size=block).sum(), argnums=1))
+    return fn.lower(x, t).compile().memory_analysis().temp_size_in_bytes
+
+  one_block, streamed = temp(m), temp(256)
+  assert one_block >= n * m * 4, one_block
+  assert streamed < one_block / 4, (streamed, one_block)
+
+
+def test_default_blocks_with_saved_logits_and_a_tail():
+  # N * M = 4096 * 2500 lies between 2**22 and 2**24: the default makes
+  # blocks of 1024 columns (two plus a 452-column tail) and keeps their
+  # logits for the backward.
+  x, theta = rand(30, (4096, 3)), rand(31, (2500, 3))
+  weights = jnp.linspace(0.5, 1.5, 4096)
+  ours = jax.value_and_grad(lambda t: jnp.sum(weights * sig_nll(x, t, scale=0.3)))(theta)
+  ref = jax.value_and_grad(lambda t: jnp.sum(weights * jnp_naive_gaussian_nll(x, t, 0.3)))(theta)
+  np.testing.assert_allclose(ours[0], ref[0], rtol=1e-5)
+  np.testing.assert_allclose(ours[1], ref[1], rtol=2e-3, atol=2e-5)

@@ -8,9 +8,11 @@ its own share through jax.make_array_from_process_local_data.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +28,7 @@ from sigjax.training.checkpoints import Checkpointer, abstract_like
 from sigjax.training.config_checks import validate_config
 from sigjax.training.losses import make_losses
 from sigjax.training.metrics_writer import MetricWriter, Progress
-from sigjax.training.state import init_state, make_optimizers
+from sigjax.training.state import TrainState, init_state, make_optimizers
 from sigjax.training.step import make_train_step
 
 
@@ -71,6 +73,34 @@ class _PreemptionFlag:
       signal.signal(signal.SIGTERM, self._previous)
 
 
+@dataclasses.dataclass
+class Trainer:
+  """The pieces of a run: initial state (replicated on the mesh), the jitted
+  train step and the model's sampler."""
+
+  state: TrainState
+  train_step: Callable
+  sample: Callable
+  batch_sharding: NamedSharding
+
+
+def build_trainer(config, example_shape, mesh: Mesh) -> Trainer:
+  """Models, optimisers, losses and the jitted data-parallel step for ``config``."""
+  replicated = NamedSharding(mesh, P())
+  batch_sharding = NamedSharding(mesh, P(None, "data"))
+  generator, discriminator = make_models(config, example_shape)
+  g_tx, d_tx = make_optimizers(config)
+  critic_loss, generator_loss, sample = make_losses(config, generator, discriminator)
+  state = init_state(config, generator, discriminator, example_shape, g_tx, d_tx)
+  train_step = jax.jit(
+      make_train_step(config, critic_loss, generator_loss, g_tx, d_tx),
+      in_shardings=(replicated, batch_sharding),
+      out_shardings=(replicated, replicated),
+      donate_argnums=0,
+  )
+  return Trainer(jax.device_put(state, replicated), train_step, sample, batch_sharding)
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   """Trains (or resumes) the run described by ``config`` in ``workdir``.
 
@@ -87,18 +117,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   if config.batch_size % mesh.size:
     raise ValueError(f"batch_size={config.batch_size} is not divisible by the {mesh.size} devices.")
   replicated = NamedSharding(mesh, P())
-  batch_sharding = NamedSharding(mesh, P(None, "data"))
 
   n_critic = config.objective.n_critic if config.objective.name != "sig" else 1
   dataset = make_dataset(
       config.data, global_batch_size=config.batch_size, seed=config.seed,
       process_index=jax.process_index(), process_count=jax.process_count(),
   )
-  generator, discriminator = make_models(config, dataset.example_shape)
-  g_tx, d_tx = make_optimizers(config)
-  critic_loss, generator_loss, sample = make_losses(config, generator, discriminator)
-
-  state = init_state(config, generator, discriminator, dataset.example_shape, g_tx, d_tx)
+  trainer = build_trainer(config, dataset.example_shape, mesh)
+  state, sample = trainer.state, trainer.sample
   if is_writer:
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "config.json"), "w") as f:
@@ -107,17 +133,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   if checkpointer.latest_step() is not None:
     state = checkpointer.restore(abstract_like(state, replicated))
     logging.info("Resumed from %s at step %d.", checkpointer.directory, int(state.step))
-  else:
-    state = jax.device_put(state, replicated)
-
-  train_step = jax.jit(
-      make_train_step(config, critic_loss, generator_loss, g_tx, d_tx),
-      in_shardings=(replicated, batch_sharding),
-      out_shardings=(replicated, replicated),
-      donate_argnums=0,
-  )
+  train_step = trainer.train_step
   eval_batch = config.eval.batch_size
   sample_fn = jax.jit(lambda p, k: sample(p, k, eval_batch), out_shardings=replicated)
+
+  batch_sharding = trainer.batch_sharding
 
   def global_batch(step):
     # n_critic consecutive data-set batches per step: a pure function of step.
