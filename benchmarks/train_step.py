@@ -55,12 +55,16 @@ def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("--quick", action="store_true")
   parser.add_argument("--batch_size", type=int, default=64)
+  parser.add_argument("--pairs", default="cifar10_dcgan,cifar10_wgangp,gmm_gan",
+                      help="comma-separated plain configs to time (each with its -SI twin)")
+  parser.add_argument("--steps", type=int, default=0, help="timed steps (0: a default per model)")
   args = parser.parse_args()
   print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, jax {jax.__version__}")
   print("| config | batch | n_critic | ms/step | steps/s | SI cost |\n|---|---|---|---|---|---|")
-  for plain, si, shape in PAIRS:
+  wanted = args.pairs.split(",")
+  for plain, si, shape in [p for p in PAIRS if p[0] in wanted]:
     image = shape != (2,)
-    steps = (5 if args.quick else 20) if image else (50 if args.quick else 500)
+    steps = args.steps or ((5 if args.quick else 20) if image else (50 if args.quick else 500))
     t_plain, c = seconds_per_step(plain, shape, args.batch_size, steps)
     t_si, _ = seconds_per_step(si, shape, args.batch_size, steps)
     for name, t, cost in ((plain, t_plain, ""), (si, t_si, f"{(t_si - t_plain) / t_si:.1%}")):
