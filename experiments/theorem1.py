@@ -66,7 +66,8 @@ def main(argv):
       rows.append(f"| {ratio:g} | {shares[i]:.2f} | {t:.3f} | {closed[i]:.4f} | {kkt[i]:.4f} | {num[i]:.4f} |")
   ax.plot(shares, shares, c="k", lw=0.5, label="data share")
   ax.set(xlabel="minority mode's data share n_k/N", ylabel="its generated share m_k*/M",
-         title="Theorem 1 (solid: simplex optimum, dotted: closed form)")
+         title="Theorem 1: solid = simplex optimum, dotted = closed form")
+  ax.title.set_fontsize(9)
   ax.legend(fontsize=7)
   fig.tight_layout()
   fig.savefig(os.path.join(FLAGS.outdir, "theorem1.png"))

@@ -83,6 +83,11 @@ def test_resume_matches_uninterrupted_run(tmp_path):
   assert int(resumed.step) == 4
   for a, b in zip(_params(straight), _params(resumed)):
     np.testing.assert_array_equal(a, b)
+  # Rerunning a finished run evaluates it again and changes nothing.
+  again = train_and_evaluate(tiny("gmm_gansi", num_steps=4), str(tmp_path / "b"))
+  assert int(again.step) == 4
+  with open(tmp_path / "b" / "final_metrics.json") as f:
+    assert json.load(f)["eval/modes"] >= 0
 
 
 def test_eight_devices_match_one(tmp_path):

@@ -167,6 +167,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   progress = Progress(step, config.num_steps)
   last_metrics = {}
   try:
+    if step >= config.num_steps:
+      logging.info("The run in %s is already complete (step %d); evaluating it.", workdir, step)
+      last_metrics = run_eval(step)
     with _PreemptionFlag() as preempted:
       while step < config.num_steps:
         state, metrics = train_step(state, global_batch(step))
