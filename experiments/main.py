@@ -3,12 +3,11 @@
 Any config field can be overridden: --config.objective.si_weight=0.5.
 """
 
-import logging as logging_std
-
 from absl import app, flags, logging
 import jax
 from ml_collections import config_flags
 
+from experiments.cli_logging import quiet_library_logs
 from experiments.config_cli import parse_flags_or_explain
 from sigjax.training import train_and_evaluate
 
@@ -18,18 +17,10 @@ config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_
 flags.mark_flags_as_required(["config", "workdir"])
 
 
-class _QuietLibraries(logging_std.Filter):
-  """Drops INFO chatter from orbax/jax so the console shows the run's progress."""
-
-  def filter(self, record):
-    noisy = "/orbax/" in record.pathname or "/jax/_src/" in record.pathname
-    return record.levelno >= logging_std.WARNING or not noisy
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  logging.get_absl_handler().addFilter(_QuietLibraries())
+  quiet_library_logs()
   # Multi-host (e.g. TPU pods, SLURM): initialise the distributed runtime when
   # the environment describes one; a single host needs nothing.
   try:

@@ -16,6 +16,7 @@ import os
 import numpy as np
 from absl import app, flags, logging
 
+from experiments.cli_logging import quiet_library_logs
 from experiments.config_cli import load_config_file, unknown_key_message
 from sigjax.training import train_and_evaluate
 
@@ -76,6 +77,7 @@ def side_by_side(paths: list[str], out: str) -> None:
 
 def main(argv):
   del argv
+  quiet_library_logs()
   os.makedirs(FLAGS.outdir, exist_ok=True)
   results, pictures = {}, []
   for label, spec in TABLES[FLAGS.table]:
