@@ -41,7 +41,7 @@ def seconds_per_step(name, example_shape, batch_size, steps):
   x = rng.uniform(-1, 1, (n_critic, config.batch_size) + example_shape).astype(np.float32)
   batch = jax.device_put(x, trainer.batch_sharding)
   state = trainer.state
-  for _ in range(2):  # compile + warm up
+  for _ in range(1):  # compile (the first call) + warm up
     state, metrics = trainer.train_step(state, batch)
   jax.block_until_ready(metrics)
   start = time.perf_counter()

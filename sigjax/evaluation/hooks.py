@@ -20,7 +20,10 @@ def evaluate(config, samples: np.ndarray, step: int, writer) -> dict:
     metrics = grid_eval.mode_metrics(samples, means, float(config.data.std))
     if writer.enabled:
       path = os.path.join(writer.workdir, "samples", f"scatter_{step:08d}.png")
-      grid_eval.scatter_png(samples, means, path, title=f"step {step}: {metrics['modes']} modes")
+      obj = config.objective
+      label = obj.name if obj.name == "sig" else f"{obj.name}, lambda={obj.si_weight:g}"
+      grid_eval.scatter_png(samples, means, path,
+                            title=f"{label}, step {step}: {metrics['modes']} modes")
     return {f"eval/{k}": v for k, v in metrics.items()}
   # Image data: a grid of the first 64 samples. Data-set metrics (Stacked-MNIST
   # modes/KL, CIFAR-10 IS/FID) plug in here when their scorers are configured.
