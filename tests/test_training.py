@@ -14,7 +14,7 @@ import tensorflow_datasets as tfds
 from experiments.config_cli import load_config_file
 from sigjax.data.images import DataNotPreparedError
 from sigjax.training import train_and_evaluate
-from sigjax.training.train import NonFiniteLossError
+from sigjax.training.loop import NonFiniteLossError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = {

@@ -6,20 +6,18 @@ saved params (workdir/checkpoints) are what the Stacked-MNIST metrics load.
 
 from __future__ import annotations
 
-import os
-
 import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from absl import logging
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from sigjax.data import make_dataset
 from sigjax.models import MnistClassifier
 from sigjax.training.checkpoints import Checkpointer, abstract_like
-from sigjax.training.metrics_writer import MetricWriter, Progress
+from sigjax.training.loop import run_loop
+from sigjax.training.metrics_writer import MetricWriter
 
 
 @flax.struct.dataclass
@@ -65,32 +63,20 @@ def train_classifier(config, workdir: str, mesh) -> ClassifierState:
     new = ClassifierState(state.step + 1, optax.apply_updates(state.params, updates), opt_state)
     return new, {"loss": loss}
 
-  writer = MetricWriter(workdir, enabled=jax.process_index() == 0)
-  step = int(state.step)
-  progress = Progress(step, config.num_steps)
   num_test_batches = -(-config.eval.num_samples // config.eval.batch_size)
-  try:
-    while step < config.num_steps:
-      b = train.batch(step)
-      x = jax.make_array_from_process_local_data(batch_sharding, b["x"])
-      y = jax.make_array_from_process_local_data(batch_sharding, b["label"])
-      state, metrics = step_fn(state, x, y)
-      step += 1
-      if step % config.log_every == 0 or step == config.num_steps:
-        host = {k: float(v) for k, v in jax.device_get(metrics).items()}
-        host["steps_per_sec"] = progress.steps_per_sec(step)
-        writer.write_scalars(step, host)
-        progress.log(step, host["steps_per_sec"], host)
-      if step % config.checkpoint_every == 0 or step == config.num_steps:
-        checkpointer.save(step, state)
-      if step % config.eval_every == 0 or step == config.num_steps:
-        batches = [test.batch(i) for i in range(num_test_batches)]
-        acc = accuracy(state.params, np.concatenate([b["x"] for b in batches]),
-                       np.concatenate([b["label"] for b in batches]))
-        writer.write_scalars(step, {"eval/test_accuracy": acc})
-        logging.info("step %d: test accuracy %.4f", step, acc)
-        progress.restart_clock(step)
-  finally:
-    checkpointer.close()
-    writer.close()
-  return state
+
+  def step_inputs(step):
+    b = train.batch(step)
+    return (jax.make_array_from_process_local_data(batch_sharding, b["x"]),
+            jax.make_array_from_process_local_data(batch_sharding, b["label"]))
+
+  def evaluate_state(state, step):
+    del step
+    batches = [test.batch(i) for i in range(num_test_batches)]
+    return {"eval/test_accuracy": accuracy(
+        state.params, np.concatenate([b["x"] for b in batches]),
+        np.concatenate([b["label"] for b in batches]))}
+
+  writer = MetricWriter(workdir, enabled=jax.process_index() == 0)
+  return run_loop(config, workdir, state, train_step=step_fn, step_inputs=step_inputs,
+                  evaluate_state=evaluate_state, checkpointer=checkpointer, writer=writer)

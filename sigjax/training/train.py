@@ -9,13 +9,10 @@ its own share through jax.make_array_from_process_local_data.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import signal
 from typing import Callable
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from absl import logging
@@ -27,13 +24,10 @@ from sigjax.models import make_models
 from sigjax.training.checkpoints import Checkpointer, abstract_like
 from sigjax.training.config_checks import validate_config
 from sigjax.training.losses import make_losses
-from sigjax.training.metrics_writer import MetricWriter, Progress
+from sigjax.training.loop import run_loop
+from sigjax.training.metrics_writer import MetricWriter
 from sigjax.training.state import TrainState, init_state, make_optimizers
 from sigjax.training.step import make_train_step
-
-
-class NonFiniteLossError(FloatingPointError):
-  """Training produced NaN/Inf; the last good checkpoint is left untouched."""
 
 
 def make_mesh(num_devices: int = 0) -> Mesh:
@@ -43,34 +37,6 @@ def make_mesh(num_devices: int = 0) -> Mesh:
       raise ValueError(f"num_devices={num_devices} but only {len(devices)} devices exist.")
     devices = devices[:num_devices]
   return Mesh(np.asarray(devices), ("data",))
-
-
-def _all_finite(tree) -> bool:
-  leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree) if jnp.issubdtype(x.dtype, jnp.floating)]
-  return bool(jnp.all(jnp.stack(leaves))) if leaves else True
-
-
-class _PreemptionFlag:
-  """Set by SIGTERM (preemptible VMs send it before shutting down)."""
-
-  def __init__(self):
-    self.raised = False
-    self._previous = None
-
-  def __enter__(self):
-    try:
-      self._previous = signal.signal(signal.SIGTERM, self._handle)
-    except ValueError:  # not the main thread: no signal handling
-      self._previous = None
-    return self
-
-  def _handle(self, signum, frame):
-    del signum, frame
-    self.raised = True
-
-  def __exit__(self, *exc):
-    if self._previous is not None:
-      signal.signal(signal.SIGTERM, self._previous)
 
 
 @dataclasses.dataclass
@@ -144,71 +110,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
     parts = [dataset.batch(step * n_critic + i)["x"] for i in range(n_critic)]
     return jax.make_array_from_process_local_data(batch_sharding, np.stack(parts))
 
-  def run_eval(step):
+  def evaluate_state(state, step):
     params = state.g_ema if config.optim.ema_decay > 0 else state.g_params
     key = jax.random.fold_in(jax.random.PRNGKey(config.seed + 1), step)
     chunks = -(-config.eval.num_samples // eval_batch)
     samples = np.concatenate(
         [np.asarray(sample_fn(params, jax.random.fold_in(key, i))) for i in range(chunks)]
     )[: config.eval.num_samples]
-    metrics = evaluate(config, samples, step, writer)
-    if metrics:
-      writer.write_scalars(step, metrics)
-      logging.info("eval at step %d: %s", step, metrics)
-    return metrics
-
-  def save(step):
-    if not _all_finite(state.g_params) or not _all_finite(state.d_params):
-      raise NonFiniteLossError(_nan_message(step, checkpointer))
-    checkpointer.save(step, state)
+    return evaluate(config, samples, step, writer)
 
   writer = MetricWriter(workdir, enabled=is_writer)
-  step = int(state.step)
-  progress = Progress(step, config.num_steps)
-  last_metrics = {}
-  try:
-    if step >= config.num_steps:
-      logging.info("The run in %s is already complete (step %d); evaluating it.", workdir, step)
-      last_metrics = run_eval(step)
-    with _PreemptionFlag() as preempted:
-      while step < config.num_steps:
-        state, metrics = train_step(state, global_batch(step))
-        step += 1
-        if step % config.log_every == 0 or step == config.num_steps:
-          host = {k: float(v) for k, v in jax.device_get(metrics).items()}
-          if not all(np.isfinite(v) for v in host.values()):
-            raise NonFiniteLossError(_nan_message(step, checkpointer, host))
-          host["steps_per_sec"] = progress.steps_per_sec(step)
-          writer.write_scalars(step, host)
-          if is_writer:
-            progress.log(step, host["steps_per_sec"], host)
-          last_metrics = host
-        if step % config.checkpoint_every == 0 or step == config.num_steps:
-          save(step)
-        if step % config.eval_every == 0 or step == config.num_steps:
-          last_metrics.update(run_eval(step))
-          progress.restart_clock(step)
-        if preempted.raised:
-          logging.warning("SIGTERM at step %d: saving a checkpoint and stopping.", step)
-          save(step)
-          break
-  finally:
-    checkpointer.close()
-    writer.close()
-  if is_writer:
-    with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
-      json.dump({"step": step, **last_metrics}, f, indent=2)
-  return state
-
-
-def _nan_message(step, checkpointer, metrics=None) -> str:
-  last = checkpointer.latest_step()
-  where = (f"the last good checkpoint is step {last} in {checkpointer.directory}"
-           if last is not None else "no checkpoint was saved before it")
-  shown = f" (metrics: {metrics})" if metrics else ""
-  return (
-      f"Training diverged: non-finite values at step {step}{shown}. Nothing was "
-      f"saved for this state; {where}. Rerun the same command to resume from it, "
-      "e.g. with a lower learning rate (--config.optim.g_lr / d_lr) or a larger "
-      "--config.objective.si_scale."
-  )
+  return run_loop(config, workdir, state, train_step=train_step,
+                  step_inputs=lambda step: (global_batch(step),),
+                  evaluate_state=evaluate_state, checkpointer=checkpointer, writer=writer)

@@ -1,0 +1,128 @@
+"""The one train loop: steps, logging, NaN guard, checkpoints, evaluation, SIGTERM.
+
+Both trainers (GAN/SIG in train.py and the MNIST classifier) hand it a jitted
+step, a function that builds the step's inputs and an evaluation function; the
+cadence, guards and files are the same for every run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+
+from sigjax.training.metrics_writer import MetricWriter, Progress
+
+
+class NonFiniteLossError(FloatingPointError):
+  """Training produced NaN/Inf; the last good checkpoint is left untouched."""
+
+
+def all_finite(tree) -> bool:
+  leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)
+            if jnp.issubdtype(x.dtype, jnp.floating)]
+  return bool(jnp.all(jnp.stack(leaves))) if leaves else True
+
+
+class PreemptionFlag:
+  """Set by SIGTERM (preemptible VMs send it before shutting down)."""
+
+  def __init__(self):
+    self.raised = False
+    self._previous = None
+
+  def __enter__(self):
+    try:
+      self._previous = signal.signal(signal.SIGTERM, self._handle)
+    except ValueError:  # not the main thread: no signal handling
+      self._previous = None
+    return self
+
+  def _handle(self, signum, frame):
+    del signum, frame
+    self.raised = True
+
+  def __exit__(self, *exc):
+    if self._previous is not None:
+      signal.signal(signal.SIGTERM, self._previous)
+
+
+def nan_message(step, checkpointer, metrics=None) -> str:
+  last = checkpointer.latest_step()
+  where = (f"the last good checkpoint is step {last} in {checkpointer.directory}"
+           if last is not None else "no checkpoint was saved before it")
+  shown = f" (metrics: {metrics})" if metrics else ""
+  return (
+      f"Training diverged: non-finite values at step {step}{shown}. Nothing was "
+      f"saved for this state; {where}. Rerun the same command to resume from it, "
+      "e.g. with a lower learning rate (--config.optim.g_lr / d_lr) or a larger "
+      "--config.objective.si_scale."
+  )
+
+
+def run_loop(config, workdir: str, state, *, train_step: Callable, step_inputs: Callable,
+             evaluate_state: Callable, checkpointer, writer: MetricWriter):
+  """Runs ``state`` from its step to ``config.num_steps``; returns the final state.
+
+  Args:
+    train_step: (state, *step_inputs(step)) -> (state, metrics), jitted.
+    step_inputs: step -> tuple of global arrays for that step.
+    evaluate_state: (state, step) -> {"eval/...": value}; may write pictures.
+    checkpointer: a sigjax.training.checkpoints.Checkpointer (closed here).
+    writer: the run's MetricWriter (closed here).
+  """
+
+  def run_eval(state, step):
+    metrics = evaluate_state(state, step)
+    if metrics:
+      writer.write_scalars(step, metrics)
+      logging.info("eval at step %d: %s", step, metrics)
+    return metrics
+
+  def save(state, step):
+    if not all_finite(state):
+      raise NonFiniteLossError(nan_message(step, checkpointer))
+    checkpointer.save(step, state)
+
+  step = int(state.step)
+  progress = Progress(step, config.num_steps)
+  last_metrics = {}
+  try:
+    if step >= config.num_steps:
+      logging.info("The run in %s is already complete (step %d); evaluating it.", workdir, step)
+      last_metrics = run_eval(state, step)
+    with PreemptionFlag() as preempted:
+      while step < config.num_steps:
+        state, metrics = train_step(state, *step_inputs(step))
+        step += 1
+        if step % config.log_every == 0 or step == config.num_steps:
+          host = {k: float(v) for k, v in jax.device_get(metrics).items()}
+          if not all(np.isfinite(v) for v in host.values()):
+            raise NonFiniteLossError(nan_message(step, checkpointer, host))
+          host["steps_per_sec"] = progress.steps_per_sec(step)
+          writer.write_scalars(step, host)
+          if writer.enabled:
+            progress.log(step, host["steps_per_sec"], host)
+          last_metrics = host
+        if step % config.checkpoint_every == 0 or step == config.num_steps:
+          save(state, step)
+        if step % config.eval_every == 0 or step == config.num_steps:
+          last_metrics.update(run_eval(state, step))
+          progress.restart_clock(step)
+        if preempted.raised:
+          logging.warning("SIGTERM at step %d: saving a checkpoint and stopping.", step)
+          save(state, step)
+          break
+  finally:
+    checkpointer.close()
+    writer.close()
+  if writer.enabled:
+    with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
+      json.dump({"step": step, **last_metrics}, f, indent=2)
+  return state
