@@ -6,6 +6,7 @@ import os
 
 import jax
 import orbax.checkpoint as ocp
+from absl import logging
 
 
 class Checkpointer:
@@ -21,9 +22,15 @@ class Checkpointer:
   def latest_step(self):
     return self._manager.latest_step()
 
-  def restore(self, abstract_state):
+  def restore_latest_or(self, state, sharding):
+    """The latest checkpoint shaped like ``state``, or ``state`` itself, on ``sharding``."""
     step = self._manager.latest_step()
-    return self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
+    if step is None:
+      return jax.device_put(state, sharding)
+    abstract = jax.tree.map(
+        lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=sharding), state)
+    logging.info("Resuming from %s at step %d.", self.directory, step)
+    return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
 
   def save(self, step: int, state) -> None:
     self._manager.save(int(step), args=ocp.args.StandardSave(state), force=True)
@@ -32,7 +39,3 @@ class Checkpointer:
     self._manager.wait_until_finished()
     self._manager.close()
 
-
-def abstract_like(state, sharding):
-  """ShapeDtypeStructs of ``state`` placed with ``sharding`` (for restore)."""
-  return jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=sharding), state)

@@ -15,7 +15,7 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 
 from sigjax.data import make_dataset
 from sigjax.models import MnistClassifier
-from sigjax.training.checkpoints import Checkpointer, abstract_like
+from sigjax.training.checkpoints import Checkpointer
 from sigjax.training.loop import run_loop
 from sigjax.training.metrics_writer import MetricWriter
 
@@ -27,12 +27,16 @@ class ClassifierState:
   opt_state: optax.OptState
 
 
+@jax.jit
+def _predict(params, images):
+  # Module level, so repeated evaluations reuse one compilation.
+  return jnp.argmax(MnistClassifier().apply(params, images), -1)
+
+
 def accuracy(params, images, labels, *, batch_size=1000) -> float:
-  model = MnistClassifier()
-  predict = jax.jit(lambda p, x: jnp.argmax(model.apply(p, x), -1))
   correct = 0
   for i in range(0, len(images), batch_size):
-    correct += int(np.sum(np.asarray(predict(params, images[i:i + batch_size])) == labels[i:i + batch_size]))
+    correct += int(np.sum(np.asarray(_predict(params, images[i:i + batch_size])) == labels[i:i + batch_size]))
   return correct / len(images)
 
 
@@ -48,10 +52,7 @@ def train_classifier(config, workdir: str, mesh) -> ClassifierState:
   replicated = NamedSharding(mesh, P())
   batch_sharding = NamedSharding(mesh, P("data"))
   checkpointer = Checkpointer(workdir, keep=config.keep_checkpoints)
-  if checkpointer.latest_step() is not None:
-    state = checkpointer.restore(abstract_like(state, replicated))
-  else:
-    state = jax.device_put(state, replicated)
+  state = checkpointer.restore_latest_or(state, replicated)
 
   @jax.jit
   def step_fn(state, x, y):

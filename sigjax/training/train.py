@@ -1,9 +1,10 @@
-"""train_and_evaluate(config, workdir): the one train loop.
+"""train_and_evaluate(config, workdir): GAN / WGAN-GP / SIG runs.
 
 Data parallel over a ('data',) mesh: the state is replicated, each step's
 batch is sharded along its batch axis, and one jitted step runs on all
 devices (XLA inserts the gradient all-reduce). Multi-host: each process feeds
-its own share through jax.make_array_from_process_local_data.
+its own share through jax.make_array_from_process_local_data. The cadence
+(logging, checkpoints, evaluation, guards) is sigjax.training.loop.run_loop.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from typing import Callable
 import jax
 import ml_collections
 import numpy as np
-from absl import logging
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from sigjax.data import make_dataset
 from sigjax.evaluation.hooks import evaluate
 from sigjax.models import make_models
-from sigjax.training.checkpoints import Checkpointer, abstract_like
+from sigjax.training.checkpoints import Checkpointer
 from sigjax.training.config_checks import validate_config
 from sigjax.training.losses import make_losses
 from sigjax.training.loop import run_loop
@@ -90,25 +90,19 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
       process_index=jax.process_index(), process_count=jax.process_count(),
   )
   trainer = build_trainer(config, dataset.example_shape, mesh)
-  state, sample = trainer.state, trainer.sample
   if is_writer:
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "config.json"), "w") as f:
       f.write(config.to_json_best_effort(indent=2))
   checkpointer = Checkpointer(workdir, keep=config.keep_checkpoints)
-  if checkpointer.latest_step() is not None:
-    state = checkpointer.restore(abstract_like(state, replicated))
-    logging.info("Resumed from %s at step %d.", checkpointer.directory, int(state.step))
-  train_step = trainer.train_step
+  state = checkpointer.restore_latest_or(trainer.state, replicated)
   eval_batch = config.eval.batch_size
-  sample_fn = jax.jit(lambda p, k: sample(p, k, eval_batch), out_shardings=replicated)
-
-  batch_sharding = trainer.batch_sharding
+  sample_fn = jax.jit(lambda p, k: trainer.sample(p, k, eval_batch), out_shardings=replicated)
 
   def global_batch(step):
     # n_critic consecutive data-set batches per step: a pure function of step.
     parts = [dataset.batch(step * n_critic + i)["x"] for i in range(n_critic)]
-    return jax.make_array_from_process_local_data(batch_sharding, np.stack(parts))
+    return jax.make_array_from_process_local_data(trainer.batch_sharding, np.stack(parts))
 
   def evaluate_state(state, step):
     params = state.g_ema if config.optim.ema_decay > 0 else state.g_params
@@ -120,6 +114,6 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
     return evaluate(config, samples, step, writer)
 
   writer = MetricWriter(workdir, enabled=is_writer)
-  return run_loop(config, workdir, state, train_step=train_step,
+  return run_loop(config, workdir, state, train_step=trainer.train_step,
                   step_inputs=lambda step: (global_batch(step),),
                   evaluate_state=evaluate_state, checkpointer=checkpointer, writer=writer)
