@@ -20,5 +20,4 @@ def get_config():
   c.optim.ema_decay = 0.999
   c.eval.num_samples = 50_000
   c.eval.batch_size = 500
-  c.eval.inception_weights = ""  # path to FID-Inception weights for IS/FID
   return c

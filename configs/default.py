@@ -51,4 +51,13 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.eval.num_samples = 2_500
   c.eval.batch_size = 2_500
   c.eval.sample_kernel_noise = False  # add p(x | theta) noise to samples
+  # Stacked MNIST: the workdir of a configs/mnist_classifier.py run ("" skips
+  # the scores), and the max-probability a channel needs to count as high quality.
+  c.eval.classifier_workdir = ""
+  c.eval.high_quality_threshold = 0.9
+  # CIFAR-10: FID Inception-v3 weights (see sigjax/models/inception.py; ""
+  # skips IS/FID), IS splits, and training images for the FID reference.
+  c.eval.inception_weights = ""
+  c.eval.is_splits = 10
+  c.eval.fid_reference_samples = 50_000
   return c

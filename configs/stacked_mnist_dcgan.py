@@ -21,4 +21,5 @@ def get_config(size: str = "M"):
   c.optim.g_lr = c.optim.d_lr = 2e-4
   c.eval.num_samples = 26_000
   c.eval.batch_size = 1_000
+  c.eval.classifier_workdir = "workdirs/mnist_classifier"  # see configs/mnist_classifier.py
   return c

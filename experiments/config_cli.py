@@ -31,6 +31,25 @@ def unknown_key_message(config: ml_collections.ConfigDict, dotted: str) -> str |
   return None
 
 
+def set_by_path(config: ml_collections.ConfigDict, dotted: str, value, *,
+                missing_ok: bool = False) -> None:
+  """config[a][b][c] = value for dotted 'a.b.c'; an unknown key raises with the valid ones.
+
+  With ``missing_ok``, a key the config does not have is skipped instead
+  (for shared overrides that only some configs know).
+  """
+  message = unknown_key_message(config, dotted)
+  if message:
+    if missing_ok:
+      return
+    raise KeyError(message)
+  *path, leaf = dotted.split(".")
+  node = config
+  for part in path:
+    node = node[part]
+  node[leaf] = value
+
+
 def parse_flags_or_explain(flags_module, argv):
   """A flags_parser for absl.app.run: bad --config.x.y overrides exit with a clear message."""
   try:

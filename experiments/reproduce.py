@@ -17,7 +17,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from experiments.cli_logging import quiet_library_logs
-from experiments.config_cli import load_config_file, unknown_key_message
+from experiments.config_cli import load_config_file, set_by_path, unknown_key_message
 from sigjax.training import train_and_evaluate
 
 TABLES = {
@@ -37,16 +37,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def apply_overrides(config, pairs):
+  """Applies 'key=value' strings; values parse as JSON unless the field is a string."""
   for pair in pairs:
     key, _, text = pair.partition("=")
     message = unknown_key_message(config, key)
     if message:
       raise ValueError(message)
-    *path, leaf = key.split(".")
-    node = config
-    for p in path:
-      node = node[p]
-    node[leaf] = type(node[leaf])(json.loads(text) if not isinstance(node[leaf], str) else text)
+    current = config
+    for part in key.split("."):
+      current = current[part]
+    set_by_path(config, key, text if isinstance(current, str) else type(current)(json.loads(text)))
   return config
 
 

@@ -11,43 +11,21 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from experiments.config_cli import load_config_file
+from helpers import ROOT, read_jsonl, tiny
 from sigjax.data.images import DataNotPreparedError
 from sigjax.training import train_and_evaluate
 from sigjax.training.loop import NonFiniteLossError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = {
     "gmm_gan": {}, "gmm_sig": {}, "gmm_gansi": {},
-    "stacked_mnist_dcgan:S": {}, "stacked_mnist_dcgan_si:L": {},
+    # Stacked-MNIST scoring has its own test (test_evaluation.py).
+    "stacked_mnist_dcgan:S": {"eval.classifier_workdir": ""},
+    "stacked_mnist_dcgan_si:L": {"eval.classifier_workdir": ""},
     "cifar10_dcgan": {"model.dim": 8}, "cifar10_dcgan_si": {"model.dim": 8},
     "cifar10_wgangp": {"model.dim": 8, "objective.n_critic": 2},
     "cifar10_wgangp_si": {"model.dim": 8, "objective.n_critic": 2},
     "mnist_classifier": {},
 }
-
-
-def tiny(spec, **overrides):
-  """Loads configs/NAME.py[:ARG] and shrinks it to a 2-step run."""
-  name, _, arg = spec.partition(":")
-  config = load_config_file(os.path.join(ROOT, "configs", f"{name}.py") + (f":{arg}" if arg else ""))
-  small = {"num_devices": 1, "batch_size": 16, "num_steps": 2, "log_every": 1, "eval_every": 2,
-           "checkpoint_every": 2, "eval.num_samples": 64, "eval.batch_size": 32,
-           "model.hidden": (16, 16), "data.num_examples": 64}
-  small.update(overrides)
-  for key, value in small.items():
-    node = config
-    *path, leaf = key.split(".")
-    for p in path:
-      node = node[p]
-    if leaf in node:
-      node[leaf] = value
-  return config
-
-
-def read_jsonl(workdir):
-  with open(os.path.join(workdir, "metrics.jsonl")) as f:
-    return [json.loads(line) for line in f]
 
 
 @pytest.mark.parametrize("spec", sorted(CONFIGS))
@@ -121,7 +99,8 @@ def test_nan_guard_keeps_last_good_checkpoint(tmp_path):
 
 
 def test_offline_without_prepared_data_fails_fast(tmp_path):
-  config = tiny("stacked_mnist_dcgan:S", **{"data.data_dir": str(tmp_path / "empty")})
+  config = tiny("stacked_mnist_dcgan:S", **{"data.data_dir": str(tmp_path / "empty"),
+                                            "eval.classifier_workdir": ""})
   start = time.time()
   with pytest.raises(DataNotPreparedError, match="(?s)not prepared.*prepare_data"):
     train_and_evaluate(config, str(tmp_path / "wd"))

@@ -21,12 +21,15 @@ class StepIndexedDataset:
     local_batch_size: examples per batch on this host.
     get_batch: step -> dict with "x" ([local_batch_size, *example_shape]
       float32; images in [-1, 1]) and, where the data has them, "label".
+    num_examples: examples in one epoch (None for generated data). Batches
+      0 .. num_examples // global batch - 1 hold distinct examples.
   """
 
   name: str
   example_shape: tuple[int, ...]
   local_batch_size: int
   get_batch: Callable[[int], dict[str, np.ndarray]]
+  num_examples: int | None = None
 
   def batch(self, step: int) -> dict[str, np.ndarray]:
     return self.get_batch(int(step))

@@ -98,6 +98,7 @@ def make(config, *, split, local_batch_size, seed, process_index, process_count)
     source = tfds_source(_TFDS_NAMES[name], split, config.get("data_dir"))
 
   ds = grain.MapDataset.source(source)
+  size = len(source)
   if name == "stacked_mnist":
     # A fixed-size virtual data set whose item i stacks three digits drawn by
     # a per-item RNG, so it is random-access and reproducible.
@@ -118,4 +119,4 @@ def make(config, *, split, local_batch_size, seed, process_index, process_count)
       out["label"] = np.asarray(b["label"], np.int32)
     return out
 
-  return StepIndexedDataset(name, shape, local_batch_size, get_batch)
+  return StepIndexedDataset(name, shape, local_batch_size, get_batch, num_examples=size)

@@ -1,31 +1,109 @@
-"""Periodic evaluation per data set: metrics for metrics.jsonl and pictures."""
+"""Periodic evaluation per data set: metrics for metrics.jsonl and pictures.
+
+``make_evaluator(config, writer)`` is called once when a run starts. It loads
+what the scores need (the MNIST classifier, the Inception weights and the
+FID reference statistics) up front, so a wrong path fails before training
+rather than at the first evaluation, and returns ``evaluate(samples, step)``.
+
+  * grid / ring: modes, high_quality, kl and a scatter plot.
+  * stacked_mnist: a sample grid and the six Stacked-MNIST columns, when
+    ``config.eval.classifier_workdir`` names a trained classifier.
+  * 32x32 RGB (cifar10, or local arrays of that shape): a sample grid, and
+    Inception Score and FID when ``config.eval.inception_weights`` is set.
+A score whose network is not configured is skipped with a logged reason;
+no number is ever made up.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 import numpy as np
+from absl import logging
 
 from sigjax.evaluation import grid as grid_eval
 from sigjax.evaluation.images import image_grid
 
+Evaluator = Callable[[np.ndarray, int], dict]
 
-def evaluate(config, samples: np.ndarray, step: int, writer) -> dict:
-  """Returns {"eval/...": value} for ``samples`` and writes their pictures."""
-  name = config.data.name
-  if name in ("grid", "ring"):
-    from sigjax.data.grid import means_for
 
-    means = means_for(config.data)
-    metrics = grid_eval.mode_metrics(samples, means, float(config.data.std))
+def _grid_evaluator(config, writer) -> Evaluator:
+  from sigjax.data.grid import means_for
+
+  means, std = means_for(config.data), float(config.data.std)
+  obj = config.objective
+  label = obj.name if obj.name == "sig" else f"{obj.name}, lambda={obj.si_weight:g}"
+
+  def evaluate(samples, step):
+    metrics = grid_eval.mode_metrics(samples, means, std)
     if writer.enabled:
       path = os.path.join(writer.workdir, "samples", f"scatter_{step:08d}.png")
-      obj = config.objective
-      label = obj.name if obj.name == "sig" else f"{obj.name}, lambda={obj.si_weight:g}"
       grid_eval.scatter_png(samples, means, path,
                             title=f"{label}, step {step}: {metrics['modes']} modes")
-    return {f"eval/{k}": v for k, v in metrics.items()}
-  # Image data: a grid of the first 64 samples. Data-set metrics (Stacked-MNIST
-  # modes/KL, CIFAR-10 IS/FID) plug in here when their scorers are configured.
-  writer.write_image(step, "samples", image_grid(samples[:64]))
-  return {}
+    return metrics
+
+  return evaluate
+
+
+def _stacked_mnist_scorer(config):
+  workdir = config.eval.get("classifier_workdir", "")
+  if not workdir:
+    logging.warning("Stacked-MNIST scores skipped: config.eval.classifier_workdir is empty. "
+                    "Train the scorer with configs/mnist_classifier.py and point it there.")
+    return None
+  from sigjax.evaluation.stacked_mnist import StackedMnistScorer
+  from sigjax.training.classifier import load_classifier_params
+
+  return StackedMnistScorer(load_classifier_params(workdir),
+                            high_quality_threshold=config.eval.high_quality_threshold,
+                            batch_size=config.eval.batch_size)
+
+
+def _inception_scorer(config, writer):
+  """(scorer, FID reference statistics) or None with a logged reason."""
+  path = config.eval.get("inception_weights", "")
+  if not path:
+    logging.warning("Inception Score and FID skipped: config.eval.inception_weights is empty "
+                    "(sigjax downloads no weights; see sigjax/models/inception.py for the file).")
+    return None
+  from sigjax.data import make_dataset
+  from sigjax.evaluation.inception_scores import InceptionScorer
+  from sigjax.models.inception import load_fid_inception_weights
+
+  scorer = InceptionScorer(load_fid_inception_weights(path), batch_size=config.eval.batch_size,
+                           splits=config.eval.is_splits)
+  reference = make_dataset(config.data, global_batch_size=config.eval.batch_size, seed=0)
+  count = min(config.eval.fid_reference_samples, reference.num_examples or 0)
+  workdir = writer.workdir
+  batches = (reference.batch(i)["x"] for i in range(-(-count // config.eval.batch_size)))
+  # Only the writing process caches, so hosts sharing a file system do not race.
+  cache = (os.path.join(workdir, f"fid_reference_{config.data.name}_{count}.npz")
+           if writer.enabled else None)
+  return scorer, scorer.reference_statistics(batches, cache_path=cache)
+
+
+def make_evaluator(config, writer) -> Evaluator:
+  """Returns evaluate(samples, step) -> {"eval/...": value} for ``config``'s data."""
+  if config.data.name in ("grid", "ring"):
+    evaluate = _grid_evaluator(config, writer)
+  else:
+    scorers: dict[str, Callable[[np.ndarray], dict]] = {}
+    if config.data.name == "stacked_mnist":
+      stacked = _stacked_mnist_scorer(config)
+      if stacked is not None:
+        scorers["stacked_mnist"] = stacked
+    if config.model.arch == "dcgan32":  # 32x32 RGB: CIFAR-10 or a local copy of it
+      inception = _inception_scorer(config, writer)
+      if inception is not None:
+        scorer, reference = inception
+        scorers["inception"] = lambda samples: scorer(samples, reference)
+
+    def evaluate(samples, step):
+      writer.write_image(step, "samples", image_grid(samples[:64]))
+      metrics = {}
+      for score in scorers.values():
+        metrics.update(score(samples))
+      return metrics
+
+  return lambda samples, step: {f"eval/{k}": v for k, v in evaluate(samples, step).items()}

@@ -2,6 +2,8 @@
 
 import flax.linen as nn
 
+from sigjax.models.conv import Conv
+
 
 class MnistClassifier(nn.Module):
   """images [B, 28, 28, 1] in [-1, 1] -> logits [B, 10]."""
@@ -10,9 +12,9 @@ class MnistClassifier(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    h = nn.relu(nn.Conv(32, (3, 3))(x))
-    h = nn.max_pool(nn.relu(nn.Conv(64, (3, 3))(h)), (2, 2), (2, 2))
-    h = nn.relu(nn.Conv(64, (3, 3))(h))
+    h = nn.relu(Conv(32, (3, 3))(x))
+    h = nn.max_pool(nn.relu(Conv(64, (3, 3))(h)), (2, 2), (2, 2))
+    h = nn.relu(Conv(64, (3, 3))(h))
     h = nn.max_pool(h, (2, 2), (2, 2))
     h = nn.relu(nn.Dense(128)(h.reshape(h.shape[0], -1)))
     return nn.Dense(self.num_classes)(h)

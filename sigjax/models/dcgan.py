@@ -12,6 +12,7 @@ from typing import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from sigjax.models.conv import Conv, ConvTranspose
 from sigjax.models.layers import normalization
 
 
@@ -34,13 +35,13 @@ class MnistGenerator(nn.Module):
     b = _bias(self.norm)
     h = nn.Dense(4 * 4 * 64, use_bias=b)(z).reshape(z.shape[0], 4, 4, 64)
     h = nn.relu(normalization(self.norm)(h))
-    h = nn.ConvTranspose(32, (4, 4), padding="VALID", use_bias=b)(h)  # 4 -> 7
+    h = ConvTranspose(32, (4, 4), padding="VALID", use_bias=b)(h)  # 4 -> 7
     h = nn.relu(normalization(self.norm)(h))
-    h = nn.ConvTranspose(16, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)(h)  # 14
+    h = ConvTranspose(16, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)(h)  # 14
     h = nn.relu(normalization(self.norm)(h))
-    h = nn.ConvTranspose(8, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)(h)  # 28
+    h = ConvTranspose(8, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)(h)  # 28
     h = nn.relu(normalization(self.norm)(h))
-    return jnp.tanh(nn.Conv(self.channels, (3, 3), padding="SAME")(h))
+    return jnp.tanh(Conv(self.channels, (3, 3), padding="SAME")(h))
 
 
 class MnistDiscriminator(nn.Module):
@@ -53,7 +54,7 @@ class MnistDiscriminator(nn.Module):
   def __call__(self, x):
     h = x
     for i, c in enumerate(self.channels):
-      h = nn.Conv(c, (3, 3), strides=(2, 2), padding="SAME", use_bias=i == 0 or _bias(self.norm))(h)
+      h = Conv(c, (3, 3), strides=(2, 2), padding="SAME", use_bias=i == 0 or _bias(self.norm))(h)
       if i > 0:
         h = normalization(self.norm)(h)
       h = nn.leaky_relu(h, 0.2)
@@ -72,9 +73,9 @@ class CifarGenerator(nn.Module):
     h = nn.Dense(4 * 4 * 4 * self.dim, use_bias=b)(z).reshape(z.shape[0], 4, 4, 4 * self.dim)
     h = nn.relu(normalization(self.norm)(h))
     for c in (2 * self.dim, self.dim):  # 8x8, 16x16
-      h = nn.ConvTranspose(c, (5, 5), strides=(2, 2), padding="SAME", use_bias=b)(h)
+      h = ConvTranspose(c, (5, 5), strides=(2, 2), padding="SAME", use_bias=b)(h)
       h = nn.relu(normalization(self.norm)(h))
-    return jnp.tanh(nn.ConvTranspose(3, (5, 5), strides=(2, 2), padding="SAME")(h))
+    return jnp.tanh(ConvTranspose(3, (5, 5), strides=(2, 2), padding="SAME")(h))
 
 
 class CifarDiscriminator(nn.Module):
@@ -87,7 +88,7 @@ class CifarDiscriminator(nn.Module):
   def __call__(self, x):
     h = x
     for i, c in enumerate((self.dim, 2 * self.dim, 4 * self.dim)):
-      h = nn.Conv(c, (5, 5), strides=(2, 2), padding="SAME", use_bias=i == 0 or _bias(self.norm))(h)
+      h = Conv(c, (5, 5), strides=(2, 2), padding="SAME", use_bias=i == 0 or _bias(self.norm))(h)
       if i > 0:
         h = normalization(self.norm)(h)
       h = nn.leaky_relu(h, 0.2)

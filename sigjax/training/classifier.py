@@ -6,11 +6,14 @@ saved params (workdir/checkpoints) are what the Stacked-MNIST metrics load.
 
 from __future__ import annotations
 
+import os
+
 import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import orbax.checkpoint as ocp
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from sigjax.data import make_dataset
@@ -38,6 +41,24 @@ def accuracy(params, images, labels, *, batch_size=1000) -> float:
   for i in range(0, len(images), batch_size):
     correct += int(np.sum(np.asarray(_predict(params, images[i:i + batch_size])) == labels[i:i + batch_size]))
   return correct / len(images)
+
+
+def load_classifier_params(workdir: str) -> dict:
+  """The params of the latest checkpoint in ``workdir`` (a classifier run's workdir).
+
+  Raises FileNotFoundError naming the command that trains one.
+  """
+  directory = os.path.abspath(os.path.join(os.path.expanduser(workdir), "checkpoints"))
+  manager = ocp.CheckpointManager(directory) if os.path.isdir(directory) else None
+  step = manager.latest_step() if manager else None
+  if step is None:
+    raise FileNotFoundError(
+        f"No MNIST classifier checkpoint in {directory}. Train one with:\n"
+        f"  python -m experiments.main --config=configs/mnist_classifier.py --workdir={workdir}")
+  # Restored without a target: the saved ClassifierState comes back as a dict.
+  restored = manager.restore(step)
+  manager.close()
+  return jax.device_get(restored["params"])
 
 
 def train_classifier(config, workdir: str, mesh) -> ClassifierState:

@@ -19,7 +19,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from sigjax.data import make_dataset
-from sigjax.evaluation.hooks import evaluate
+from sigjax.evaluation.hooks import make_evaluator
 from sigjax.models import make_models
 from sigjax.training.checkpoints import Checkpointer
 from sigjax.training.config_checks import validate_config
@@ -111,9 +111,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
     samples = np.concatenate(
         [np.asarray(sample_fn(params, jax.random.fold_in(key, i))) for i in range(chunks)]
     )[: config.eval.num_samples]
-    return evaluate(config, samples, step, writer)
+    return evaluate(samples, step)
 
   writer = MetricWriter(workdir, enabled=is_writer)
+  evaluate = make_evaluator(config, writer)
   return run_loop(config, workdir, state, train_step=trainer.train_step,
                   step_inputs=lambda step: (global_batch(step),),
                   evaluate_state=evaluate_state, checkpointer=checkpointer, writer=writer)

@@ -1,0 +1,26 @@
+"""Shared test helpers: tiny configs and reading a run's metrics."""
+
+import json
+import os
+
+from experiments.config_cli import load_config_file, set_by_path
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def tiny(spec, **overrides):
+  """Loads configs/NAME.py[:ARG] and shrinks it to a 2-step run."""
+  name, _, arg = spec.partition(":")
+  config = load_config_file(os.path.join(ROOT, "configs", f"{name}.py") + (f":{arg}" if arg else ""))
+  small = {"num_devices": 1, "batch_size": 16, "num_steps": 2, "log_every": 1, "eval_every": 2,
+           "checkpoint_every": 2, "eval.num_samples": 64, "eval.batch_size": 32,
+           "model.hidden": (16, 16), "data.num_examples": 64}
+  small.update(overrides)
+  for key, value in small.items():
+    set_by_path(config, key, value, missing_ok=key not in overrides)
+  return config
+
+
+def read_jsonl(workdir):
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    return [json.loads(line) for line in f]

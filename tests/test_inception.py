@@ -1,0 +1,105 @@
+"""The FID Inception-v3: weight loading, shapes, and the scorer around it."""
+
+import logging
+import os
+import pickle
+
+import jax
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from helpers import read_jsonl, tiny
+from sigjax.evaluation.inception_scores import InceptionScorer
+from sigjax.models import inception
+from sigjax.training import train_and_evaluate
+
+
+@pytest.fixture(scope="module")
+def random_params():
+  rng = np.random.default_rng(0)
+
+  def draw(path, s):
+    # Small weights and positive variances keep activations finite through 94 layers.
+    if path[-1].key == "var":
+      return rng.uniform(0.5, 1.5, s.shape).astype(np.float32)
+    return rng.normal(0.0, 0.05, s.shape).astype(np.float32)
+
+  return jax.tree_util.tree_map_with_path(draw, inception.param_shapes())
+
+
+def test_param_count_and_names_match_the_pytorch_fid_state_dict(random_params):
+  state = inception.state_dict_from_params(random_params)
+  assert len(state) == 94 * 5 + 2  # 94 conv+bn blocks (weight, bn x4) and the fc layer
+  assert sum(v.size for v in state.values()) == 23_885_392
+  assert state["Conv2d_1a_3x3.conv.weight"].shape == (32, 3, 3, 3)  # [out, in, kh, kw]
+  assert state["Mixed_7c.branch3x3dbl_3b.conv.weight"].shape == (384, 384, 3, 1)
+  assert state["Mixed_5b.branch_pool.bn.running_var"].shape == (32,)
+  assert state["fc.weight"].shape == (1008, 2048)
+
+
+def test_pickled_weights_load_back_exactly(random_params, tmp_path):
+  path = tmp_path / "fid_inception.pkl"
+  state = inception.state_dict_from_params(random_params)
+  state["Conv2d_1a_3x3.bn.num_batches_tracked"] = np.array(0)  # extra keys are ignored
+  with open(path, "wb") as f:
+    pickle.dump(state, f)
+  loaded = inception.load_fid_inception_weights(str(path))
+  for a, b in zip(jax.tree.leaves(loaded), jax.tree.leaves(random_params)):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_bad_weights_are_named(random_params, tmp_path):
+  with pytest.raises(inception.InceptionWeightsError, match="is not a file"):
+    inception.load_fid_inception_weights(str(tmp_path / "missing.pkl"))
+  state = inception.state_dict_from_params(random_params)
+  del state["Mixed_6b.branch7x7_2.conv.weight"]
+  state["fc.weight"] = state["fc.weight"][:1000]
+  with pytest.raises(inception.InceptionWeightsError,
+                     match=r"Mixed_6b\.branch7x7_2\.conv\.weight.*fc\.weight: expected \(2048, 1008\)"):
+    inception.params_from_state_dict(state)
+  path = tmp_path / "list.pkl"
+  with open(path, "wb") as f:
+    pickle.dump([1, 2], f)
+  with pytest.raises(inception.InceptionWeightsError, match="not a dict"):
+    inception.load_fid_inception_weights(str(path))
+
+
+def test_scorer_shapes_and_scores_on_the_smallest_input(random_params):
+  # 75x75 is the smallest input the network accepts; 299 only costs time.
+  scorer = InceptionScorer(random_params, batch_size=4, splits=2, resize_to=75)
+  images = np.random.default_rng(1).uniform(-1, 1, (6, 32, 32, 3)).astype(np.float32)
+  features, probs = scorer.features_and_probs(images)
+  assert features.shape == (6, 2048) and probs.shape == (6, 1008)
+  np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+  assert np.all(features >= 0)  # the pool of ReLU outputs
+  reference = scorer.reference_statistics([images[:3], images[3:]])
+  scores = scorer(images, reference)
+  assert 1.0 <= scores["inception_score"] <= 1008
+  assert abs(scores["fid"]) < 1e-3 * (1 + np.trace(reference[1]))  # same images: FID ~ 0
+  with pytest.raises(ValueError, match=r"\[N, H, W, 3\]"):
+    scorer.features_and_probs(images[..., :1])
+
+
+def test_cifar_runs_log_is_and_fid_with_weights_and_say_why_without(random_params, tmp_path,
+                                                                  caplog):
+  path = tmp_path / "fid_inception.pkl"
+  with open(path, "wb") as f:
+    pickle.dump(inception.state_dict_from_params(random_params), f)
+  small = {"model.dim": 8, "eval.num_samples": 8, "eval.batch_size": 8, "eval.is_splits": 2,
+           "eval.fid_reference_samples": 8}
+  with tfds.testing.mock_data(num_examples=16):
+    train_and_evaluate(tiny("cifar10_dcgan", **small, **{"eval.inception_weights": str(path)}),
+                       str(tmp_path / "with"))
+    with caplog.at_level(logging.WARNING):
+      train_and_evaluate(tiny("cifar10_dcgan", **small), str(tmp_path / "without"))
+    with pytest.raises(inception.InceptionWeightsError, match="is not a file"):
+      train_and_evaluate(tiny("cifar10_dcgan", **small, **{"eval.inception_weights": "nope.pkl"}),
+                         str(tmp_path / "bad"))
+  final = read_jsonl(tmp_path / "with")[-1]
+  assert {"eval/inception_score", "eval/inception_score_std", "eval/fid"} <= set(final)
+  assert np.isfinite(final["eval/fid"]) and final["eval/inception_score"] >= 1
+  assert (tmp_path / "with" / "fid_reference_cifar10_8.npz").exists()
+  assert not any(k.startswith("eval/") for k in read_jsonl(tmp_path / "without")[-1])
+  assert "Inception Score and FID skipped: config.eval.inception_weights is empty" in caplog.text
+  assert not os.listdir(tmp_path / "bad" / "checkpoints")  # failed before any step
