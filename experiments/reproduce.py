@@ -17,7 +17,8 @@ import numpy as np
 from absl import app, flags, logging
 
 from experiments.cli_logging import quiet_library_logs
-from experiments.config_cli import load_config_file, set_by_path, unknown_key_message
+from experiments.config_cli import load_config_file
+from experiments.tables import apply_overrides, markdown_table, side_by_side
 from sigjax.training import train_and_evaluate
 
 TABLES = {
@@ -28,7 +29,15 @@ TABLES = {
                 ("WGAN-GP", "cifar10_wgangp.py"), ("WGAN-GP-SI", "cifar10_wgangp_si.py")],
 }
 
+# The seed's column order per table (metric names without "eval/").
+COLUMNS = {
+    "grid": ["modes", "high_quality", "kl"],
+    "stacked_mnist": ["inception_score", "high_quality", "exp_h_y_given_x", "exp_h_y", "modes", "kl"],
+    "cifar10": ["inception_score", "inception_score_std", "fid"],
+}
+
 flags.DEFINE_enum("table", "grid", list(TABLES), "Which table to reproduce.")
+flags.DEFINE_list("rows", [], "Labels of the rows to run (default: all of the table's).")
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds.")
 flags.DEFINE_string("outdir", None, "Output directory.", required=True)
 flags.DEFINE_multi_string("set", [], "key=value overrides applied to every config.")
@@ -36,51 +45,38 @@ FLAGS = flags.FLAGS
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def apply_overrides(config, pairs):
-  """Applies 'key=value' strings; values parse as JSON unless the field is a string."""
-  for pair in pairs:
-    key, _, text = pair.partition("=")
-    message = unknown_key_message(config, key)
-    if message:
-      raise ValueError(message)
-    current = config
-    for part in key.split("."):
-      current = current[part]
-    set_by_path(config, key, text if isinstance(current, str) else type(current)(json.loads(text)))
-  return config
+def real_stacked_mnist_row(config) -> dict:
+  """The Stacked-MNIST columns of real data, scored like generated samples.
 
+  It calibrates the table: the classifier's high-quality fraction and
+  exp H(y|x) on real digits, and modes / KL of eval.num_samples real triples.
+  """
+  from sigjax.data import make_dataset
+  from sigjax.evaluation.stacked_mnist import StackedMnistScorer
+  from sigjax.training.classifier import load_classifier_params
 
-def markdown_table(results: dict[str, list[dict]]) -> str:
-  keys = sorted({k for runs in results.values() for r in runs for k in r if k.startswith("eval/")})
-  lines = ["| model | " + " | ".join(k[5:] for k in keys) + " | seeds |",
-           "|---" * (len(keys) + 2) + "|"]
-  for label, runs in results.items():
-    cells = []
-    for k in keys:
-      vals = np.array([r[k] for r in runs if k in r], float)
-      cells.append(f"{vals.mean():.3g} ± {vals.std():.2g}" if len(vals) else "n/a")
-    lines.append(f"| {label} | " + " | ".join(cells) + f" | {len(runs)} |")
-  return "\n".join(lines) + "\n"
-
-
-def side_by_side(paths: list[str], out: str) -> None:
-  from PIL import Image
-
-  images = [Image.open(p).convert("RGB") for p in paths]
-  canvas = Image.new("RGB", (sum(i.width for i in images), max(i.height for i in images)), "white")
-  x = 0
-  for image in images:
-    canvas.paste(image, (x, 0))
-    x += image.width
-  canvas.save(out)
+  data = make_dataset(config.data, global_batch_size=config.eval.batch_size, seed=config.seed)
+  count = config.eval.num_samples
+  images = [data.batch(i)["x"] for i in range(-(-count // config.eval.batch_size))]
+  scorer = StackedMnistScorer(load_classifier_params(config.eval.classifier_workdir),
+                              high_quality_threshold=config.eval.high_quality_threshold)
+  return {f"eval/{k}": v for k, v in scorer(np.concatenate(images)[:count]).items()}
 
 
 def main(argv):
   del argv
   quiet_library_logs()
   os.makedirs(FLAGS.outdir, exist_ok=True)
+  rows = [(label, spec) for label, spec in TABLES[FLAGS.table] if not FLAGS.rows or label in FLAGS.rows]
+  unknown = set(FLAGS.rows) - {label for label, _ in TABLES[FLAGS.table]}
+  if unknown:
+    raise ValueError(f"--rows {sorted(unknown)} are not rows of table {FLAGS.table!r}: "
+                     f"{[label for label, _ in TABLES[FLAGS.table]]}.")
   results, pictures = {}, []
-  for label, spec in TABLES[FLAGS.table]:
+  if FLAGS.table == "stacked_mnist":
+    config = apply_overrides(load_config_file(os.path.join(ROOT, "configs", rows[0][1])), FLAGS.set)
+    results["real data"] = [real_stacked_mnist_row(config)]
+  for label, spec in rows:
     results[label] = []
     for seed in map(int, FLAGS.seeds):
       config = apply_overrides(load_config_file(os.path.join(ROOT, "configs", spec)), FLAGS.set)
@@ -93,7 +89,7 @@ def main(argv):
       last = sorted(glob.glob(os.path.join(workdir, "samples", "*.png")))
       if seed == int(FLAGS.seeds[0]) and last:
         pictures.append(last[-1])
-  table = markdown_table(results)
+  table = markdown_table(results, COLUMNS[FLAGS.table])
   with open(os.path.join(FLAGS.outdir, "table.md"), "w") as f:
     f.write(table)
   if pictures:
