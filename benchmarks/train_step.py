@@ -27,11 +27,13 @@ from sigjax.training.train import build_trainer, make_mesh  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAIRS = [("cifar10_dcgan", "cifar10_dcgan_si", (32, 32, 3)),
          ("cifar10_wgangp", "cifar10_wgangp_si", (32, 32, 3)),
+         ("stacked_mnist_dcgan.py:S", "stacked_mnist_dcgan_si.py:S", (28, 28, 3)),
          ("gmm_gan", "gmm_gansi", (2,))]
 
 
 def seconds_per_step(name, example_shape, batch_size, steps):
-  config = load_config_file(os.path.join(ROOT, "configs", f"{name}.py"))
+  spec = name if ".py" in name else f"{name}.py"  # "name" or "name.py:ARG"
+  config = load_config_file(os.path.join(ROOT, "configs", spec))
   if example_shape != (2,):
     config.batch_size = batch_size
   mesh = make_mesh(0)
@@ -62,7 +64,7 @@ def main():
   print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, jax {jax.__version__}")
   print("| config | batch | n_critic | ms/step | steps/s | SI cost |\n|---|---|---|---|---|---|")
   wanted = args.pairs.split(",")
-  for plain, si, shape in [p for p in PAIRS if p[0] in wanted]:
+  for plain, si, shape in [p for p in PAIRS if p[0] in wanted or p[0].split(".py")[0] in wanted]:
     image = shape != (2,)
     steps = args.steps or ((5 if args.quick else 20) if image else (50 if args.quick else 500))
     t_plain, c = seconds_per_step(plain, shape, args.batch_size, steps)
