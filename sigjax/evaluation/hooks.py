@@ -76,7 +76,9 @@ def _inception_scorer(config, writer):
   reference = make_dataset(config.data, global_batch_size=config.eval.batch_size, seed=0)
   count = min(config.eval.fid_reference_samples, reference.num_examples or 0)
   workdir = writer.workdir
-  batches = (reference.batch(i)["x"] for i in range(-(-count // config.eval.batch_size)))
+  size = config.eval.batch_size
+  # The last batch is cut so exactly ``count`` distinct training images are used.
+  batches = (reference.batch(i)["x"][:count - i * size] for i in range(-(-count // size)))
   # Only the writing process caches, so hosts sharing a file system do not race.
   cache = (os.path.join(workdir, f"fid_reference_{config.data.name}_{count}.npz")
            if writer.enabled else None)
