@@ -16,6 +16,7 @@ no number is ever made up.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Callable
 
@@ -79,8 +80,12 @@ def _inception_scorer(config, writer):
   size = config.eval.batch_size
   # The last batch is cut so exactly ``count`` distinct training images are used.
   batches = (reference.batch(i)["x"][:count - i * size] for i in range(-(-count // size)))
-  # Only the writing process caches, so hosts sharing a file system do not race.
-  cache = (os.path.join(workdir, f"fid_reference_{config.data.name}_{count}.npz")
+  # The cache name carries what the statistics depend on (weights file, data), so a
+  # rerun with other weights or data recomputes them. Only the writing process
+  # caches, so hosts sharing a file system do not race.
+  source = f"{os.path.abspath(os.path.expanduser(path))}|{config.data.name}|{config.data.path}"
+  digest = hashlib.sha1(source.encode()).hexdigest()[:10]
+  cache = (os.path.join(workdir, f"fid_reference_{config.data.name}_{count}_{digest}.npz")
            if writer.enabled else None)
   return scorer, scorer.reference_statistics(batches, cache_path=cache)
 
