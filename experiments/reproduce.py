@@ -56,11 +56,10 @@ def real_stacked_mnist_row(config) -> dict:
   from sigjax.training.classifier import load_classifier_params
 
   data = make_dataset(config.data, global_batch_size=config.eval.batch_size, seed=config.seed)
-  count = config.eval.num_samples
-  images = [data.batch(i)["x"] for i in range(-(-count // config.eval.batch_size))]
+  images = np.concatenate([b["x"] for b in data.take(config.eval.num_samples)])
   scorer = StackedMnistScorer(load_classifier_params(config.eval.classifier_workdir),
                               high_quality_threshold=config.eval.high_quality_threshold)
-  return {f"eval/{k}": v for k, v in scorer(np.concatenate(images)[:count]).items()}
+  return {f"eval/{k}": v for k, v in scorer(images).items()}
 
 
 def main(argv):

@@ -49,3 +49,13 @@ def test_each_colour_channel_is_classified_on_its_own():
     np.testing.assert_allclose(probs[:, c], _digit_probs(params, samples[..., c:c + 1]), rtol=1e-5)
   with pytest.raises(ValueError, match="high_quality_threshold"):
     StackedMnistScorer(params, high_quality_threshold=0.0)
+
+
+def test_take_yields_exactly_the_first_examples():
+  from sigjax.data import make_dataset
+
+  data = make_dataset(tiny("gmm_gan").data, global_batch_size=4, seed=0)
+  parts = list(data.take(5))
+  assert [len(p["x"]) for p in parts] == [4, 1]
+  np.testing.assert_array_equal(parts[0]["x"], data.batch(0)["x"])
+  np.testing.assert_array_equal(parts[1]["x"], data.batch(1)["x"][:1])

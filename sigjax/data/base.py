@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import Callable, Iterator
 
 import ml_collections
 import numpy as np
@@ -33,6 +33,11 @@ class StepIndexedDataset:
 
   def batch(self, step: int) -> dict[str, np.ndarray]:
     return self.get_batch(int(step))
+
+  def take(self, count: int) -> Iterator[dict[str, np.ndarray]]:
+    """Batches 0, 1, ... holding the first ``count`` examples; the last batch is cut."""
+    for i in range(-(-count // self.local_batch_size)):
+      yield {k: v[:count - i * self.local_batch_size] for k, v in self.batch(i).items()}
 
 
 def make_dataset(

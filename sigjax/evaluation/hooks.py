@@ -77,9 +77,7 @@ def _inception_scorer(config, writer):
   reference = make_dataset(config.data, global_batch_size=config.eval.batch_size, seed=0)
   count = min(config.eval.fid_reference_samples, reference.num_examples or 0)
   workdir = writer.workdir
-  size = config.eval.batch_size
-  # The last batch is cut so exactly ``count`` distinct training images are used.
-  batches = (reference.batch(i)["x"][:count - i * size] for i in range(-(-count // size)))
+  batches = (b["x"] for b in reference.take(count))
   # The cache name carries what the statistics depend on (weights file, data), so a
   # rerun with other weights or data recomputes them. Only the writing process
   # caches, so hosts sharing a file system do not race.

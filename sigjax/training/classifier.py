@@ -85,8 +85,6 @@ def train_classifier(config, workdir: str, mesh) -> ClassifierState:
     new = ClassifierState(state.step + 1, optax.apply_updates(state.params, updates), opt_state)
     return new, {"loss": loss}
 
-  num_test_batches = -(-config.eval.num_samples // config.eval.batch_size)
-
   def step_inputs(step):
     b = train.batch(step)
     return (jax.make_array_from_process_local_data(batch_sharding, b["x"]),
@@ -94,7 +92,7 @@ def train_classifier(config, workdir: str, mesh) -> ClassifierState:
 
   def evaluate_state(state, step):
     del step
-    batches = [test.batch(i) for i in range(num_test_batches)]
+    batches = list(test.take(config.eval.num_samples))
     return {"eval/test_accuracy": accuracy(
         state.params, np.concatenate([b["x"] for b in batches]),
         np.concatenate([b["label"] for b in batches]))}
