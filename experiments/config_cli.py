@@ -31,6 +31,17 @@ def unknown_key_message(config: ml_collections.ConfigDict, dotted: str) -> str |
   return None
 
 
+def get_by_path(config: ml_collections.ConfigDict, dotted: str):
+  """config[a][b][c] for dotted 'a.b.c'; an unknown key raises KeyError with the valid ones."""
+  message = unknown_key_message(config, dotted)
+  if message:
+    raise KeyError(message)
+  node = config
+  for part in dotted.split("."):
+    node = node[part]
+  return node
+
+
 def set_by_path(config: ml_collections.ConfigDict, dotted: str, value, *,
                 missing_ok: bool = False) -> None:
   """config[a][b][c] = value for dotted 'a.b.c'; an unknown key raises with the valid ones.
@@ -43,11 +54,8 @@ def set_by_path(config: ml_collections.ConfigDict, dotted: str, value, *,
     if missing_ok:
       return
     raise KeyError(message)
-  *path, leaf = dotted.split(".")
-  node = config
-  for part in path:
-    node = node[part]
-  node[leaf] = value
+  parent, _, leaf = dotted.rpartition(".")
+  (get_by_path(config, parent) if parent else config)[leaf] = value
 
 
 def parse_flags_or_explain(flags_module, argv):

@@ -7,19 +7,17 @@ import json
 
 import numpy as np
 
-from experiments.config_cli import set_by_path, unknown_key_message
+from experiments.config_cli import get_by_path, set_by_path
 
 
 def apply_overrides(config, pairs):
   """Applies 'key=value' strings; values parse as JSON unless the field is a string."""
   for pair in pairs:
     key, _, text = pair.partition("=")
-    message = unknown_key_message(config, key)
-    if message:
-      raise ValueError(message)
-    current = config
-    for part in key.split("."):
-      current = current[part]
+    try:
+      current = get_by_path(config, key)
+    except KeyError as e:
+      raise ValueError(e.args[0]) from None
     set_by_path(config, key, text if isinstance(current, str) else type(current)(json.loads(text)))
   return config
 
