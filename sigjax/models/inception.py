@@ -188,22 +188,22 @@ class FIDInceptionV3(nn.Module):
     return features, nn.Dense(NUM_LOGITS, name="fc")(features)
 
 
-# Flax leaf name -> (state-dict suffix, NumPy -> Flax layout).
 _LEAVES = {
-    ("conv", "kernel"): ("conv.weight", lambda w: np.transpose(w, (2, 3, 1, 0))),
+    # Flax leaf -> (state-dict suffix, axes taking the state-dict layout to Flax's).
+    ("conv", "kernel"): ("conv.weight", (2, 3, 1, 0)),  # [out, in, kh, kw] -> [kh, kw, in, out]
     ("bn", "scale"): ("bn.weight", None),
     ("bn", "bias"): ("bn.bias", None),
     ("bn", "mean"): ("bn.running_mean", None),
     ("bn", "var"): ("bn.running_var", None),
-    ("fc", "kernel"): ("fc.weight", np.transpose),
+    ("fc", "kernel"): ("fc.weight", (1, 0)),  # [out, in] -> [in, out]
     ("fc", "bias"): ("fc.bias", None),
 }
 
 
-def state_dict_name(path: tuple[str, ...]) -> tuple[str, object]:
-  """('Mixed_5b', 'branch1x1', 'conv', 'kernel') -> ('Mixed_5b.branch1x1.conv.weight', layout fn)."""
-  suffix, to_flax = _LEAVES[tuple(path[-2:])]
-  return ".".join(list(path[:-2]) + [suffix]), to_flax
+def state_dict_name(path: tuple[str, ...]) -> tuple[str, tuple[int, ...] | None]:
+  """('Mixed_5b', 'branch1x1', 'conv', 'kernel') -> ('Mixed_5b.branch1x1.conv.weight', axes)."""
+  suffix, axes = _LEAVES[tuple(path[-2:])]
+  return ".".join(list(path[:-2]) + [suffix]), axes
 
 
 def param_shapes() -> dict:
@@ -215,13 +215,9 @@ def state_dict_from_params(params) -> dict[str, np.ndarray]:
   """The inverse of ``params_from_state_dict``: Flax params -> {name: array} in that layout."""
   out = {}
   for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
-    name, to_flax = state_dict_name(tuple(k.key for k in path)[1:])
+    name, axes = state_dict_name(tuple(k.key for k in path)[1:])
     value = np.asarray(leaf)
-    if to_flax is np.transpose:
-      value = value.T
-    elif to_flax is not None:  # conv kernels: [kh, kw, in, out] -> [out, in, kh, kw]
-      value = np.transpose(value, (3, 2, 0, 1))
-    out[name] = value
+    out[name] = value if axes is None else np.transpose(value, np.argsort(axes))
   return out
 
 
@@ -236,13 +232,13 @@ def params_from_state_dict(state: dict) -> dict:
   leaves, missing, wrong = [], [], []
   for path, leaf in flat:
     keys = tuple(k.key for k in path)[1:]  # drop the top-level "params"
-    name, to_flax = state_dict_name(keys)
+    name, axes = state_dict_name(keys)
     if name not in state:
       missing.append(name)
       leaves.append(None)
       continue
     value = np.asarray(state[name], np.float32)
-    value = to_flax(value) if to_flax is not None else value
+    value = value if axes is None else np.transpose(value, axes)
     if value.shape != leaf.shape:
       wrong.append(f"{name}: expected {tuple(leaf.shape)} after layout change, got {value.shape}")
     leaves.append(value)
