@@ -52,13 +52,14 @@ def real_stacked_mnist_row(config) -> dict:
   exp H(y|x) on real digits, and modes / KL of eval.num_samples real triples.
   """
   from sigjax.data import make_dataset
-  from sigjax.evaluation.stacked_mnist import StackedMnistScorer
-  from sigjax.training.classifier import load_classifier_params
+  from sigjax.evaluation.hooks import stacked_mnist_scorer
 
+  scorer = stacked_mnist_scorer(config)
+  if scorer is None:
+    raise ValueError("The Stacked-MNIST table needs config.eval.classifier_workdir "
+                     "(--set eval.classifier_workdir=DIR).")
   data = make_dataset(config.data, global_batch_size=config.eval.batch_size, seed=config.seed)
   images = np.concatenate([b["x"] for b in data.take(config.eval.num_samples)])
-  scorer = StackedMnistScorer(load_classifier_params(config.eval.classifier_workdir),
-                              high_quality_threshold=config.eval.high_quality_threshold)
   return {f"eval/{k}": v for k, v in scorer(images).items()}
 
 

@@ -16,6 +16,7 @@ no number is ever made up.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from typing import Callable
@@ -47,7 +48,8 @@ def _grid_evaluator(config, writer) -> Evaluator:
   return evaluate
 
 
-def _stacked_mnist_scorer(config):
+def stacked_mnist_scorer(config):
+  """The StackedMnistScorer ``config.eval`` describes, or None (logged) without a classifier."""
   workdir = config.eval.get("classifier_workdir", "")
   if not workdir:
     logging.warning("Stacked-MNIST scores skipped: config.eval.classifier_workdir is empty. "
@@ -93,21 +95,21 @@ def make_evaluator(config, writer) -> Evaluator:
   if config.data.name in ("grid", "ring"):
     evaluate = _grid_evaluator(config, writer)
   else:
-    scorers: dict[str, Callable[[np.ndarray], dict]] = {}
+    scorers: list[Callable[[np.ndarray], dict]] = []
     if config.data.name == "stacked_mnist":
-      stacked = _stacked_mnist_scorer(config)
+      stacked = stacked_mnist_scorer(config)
       if stacked is not None:
-        scorers["stacked_mnist"] = stacked
+        scorers.append(stacked)
     if config.model.arch == "dcgan32":  # 32x32 RGB: CIFAR-10 or a local copy of it
       inception = _inception_scorer(config, writer)
       if inception is not None:
         scorer, reference = inception
-        scorers["inception"] = lambda samples: scorer(samples, reference)
+        scorers.append(functools.partial(scorer, reference=reference))
 
     def evaluate(samples, step):
       writer.write_image(step, "samples", image_grid(samples[:64]))
       metrics = {}
-      for score in scorers.values():
+      for score in scorers:
         metrics.update(score(samples))
       return metrics
 
