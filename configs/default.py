@@ -25,10 +25,13 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.model = ml_collections.ConfigDict()
   c.model.arch = "mlp"
   c.model.z_dim = 64
-  c.model.hidden = (128, 128, 128)
+  c.model.hidden = (128, 128, 128)  # mlp: generator (and discriminator) widths
+  c.model.d_hidden = ()  # mlp: discriminator widths; () = model.hidden
+  c.model.maxout_pieces = 1  # mlp discriminator: 1 = ReLU units, k = maxout of k pieces
+  c.model.init_std = 0.0  # mlp: > 0 draws weights from N(0, init_std^2)
   c.model.size = "M"  # dcgan28 discriminator size S / M / L
   c.model.dim = 64  # dcgan32 width
-  c.model.g_norm = "batch"
+  c.model.g_norm = "batch"  # "batch" | "layer" | "none" (mlp: batch or none)
   c.model.d_norm = "none"
 
   c.objective = ml_collections.ConfigDict()
@@ -50,6 +53,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.eval = ml_collections.ConfigDict()
   c.eval.num_samples = 2_500
   c.eval.batch_size = 2_500
+  # Grid / ring: PacGAN's metrics on the first protocol_samples samples; with
+  # more num_samples, the same metrics on all of them as eval/*_at_<n>.
+  c.eval.protocol_samples = 2_500
   c.eval.sample_kernel_noise = False  # add p(x | theta) noise to samples
   # Stacked MNIST: the workdir of a configs/mnist_classifier.py run ("" skips
   # the scores), and the max-probability a channel needs to count as high quality.

@@ -31,7 +31,7 @@ TABLES = {
 
 # The seed's column order per table (metric names without "eval/").
 COLUMNS = {
-    "grid": ["modes", "high_quality", "kl"],
+    "grid": ["modes", "high_quality", "reverse_kl", "modes_with_mass"],
     "stacked_mnist": ["inception_score", "high_quality", "exp_h_y_given_x", "exp_h_y", "modes", "kl"],
     "cifar10": ["inception_score", "inception_score_std", "fid"],
 }

@@ -28,6 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from sigjax._mixture_lse import Terms, exact_log_likelihoods, mixture_lse
+
 __all__ = ["KERNELS", "pairwise_log_likelihood", "sig_nll"]
 
 KERNELS = ("gaussian", "bernoulli")
@@ -105,38 +107,41 @@ def _gaussian_scale(scale, event_shape: tuple[int, ...], dtype) -> jax.Array:
 
 
 # ---------------------------------------------------------------------------
-# Kernels as (lhs, rhs, row, col, const, exact): for every kernel
-#   log p(x_n | theta_m) = min(lhs_n . rhs_m + row_n + col_m, 0) + const_n,
-# and exact(x_rows, theta_rows) is the same bracket computed pair by pair in
-# the difference form (O(D) per pair, no cancellation). The bracket is a
-# negative squared distance (Gaussian) or a Bernoulli log-probability, both
-# <= 0 exactly; clamping at 0 removes positive round-off.
+# Kernels as Terms: for every kernel
+#   log p(x_n | theta_m) = row_n + lhs_n . rhs_m + col_m + const_n,
+# and exact(x_rows, theta_rows) = row + lhs.rhs + col computed pair by pair
+# in the difference form (O(D) per pair, no cancellation). See _mixture_lse.
 # ---------------------------------------------------------------------------
 
 
-def _gaussian_terms(x2d, theta2d, scale):
+def _gaussian_terms(x2d, theta2d, scale) -> Terms:
   d = x2d.shape[-1]
   # Translation invariance: centring both sides on the (fixed) mean of theta
-  # shrinks |a|^2 + |b|^2 - 2 a.b cancellation without changing the value. The
-  # gradient through the centre is exactly zero, hence stop_gradient.
+  # keeps |lhs| |rhs|, which sets the GEMM's rounding error, small when theta
+  # sits far from 0. The gradient through the centre is exactly zero.
   centre = jax.lax.stop_gradient(jnp.mean(theta2d, axis=0))
   a = (x2d - centre) / scale
   b = (theta2d - centre) / scale
-  row = -0.5 * jnp.sum(a * a, axis=-1)
-  col = -0.5 * jnp.sum(b * b, axis=-1)
   log_norm = jnp.sum(jnp.log(jnp.broadcast_to(scale, (d,))))
   const = -(log_norm + 0.5 * d * math.log(2 * math.pi))
 
   def exact(x_rows, theta_rows):
     return -0.5 * jnp.sum(jnp.square((x_rows - theta_rows) / scale), axis=-1)
 
-  return a, b, row, col, jnp.broadcast_to(const, row.shape), exact
+  def exact_diff(x_rows, theta_rows, anchor_rows):
+    # |x - a|^2 - |x - t|^2 = (t - a) . (2x - t - a): no huge squares.
+    return -0.5 * jnp.sum((anchor_rows - theta_rows) / scale
+                          * ((2 * x_rows - theta_rows - anchor_rows) / scale), axis=-1)
+
+  return Terms(lhs=a, rhs=b, row=-0.5 * jnp.sum(a * a, axis=-1),
+               col=-0.5 * jnp.sum(b * b, axis=-1),
+               const=jnp.broadcast_to(const, x2d.shape[:1]), exact=exact,
+               exact_diff=exact_diff)
 
 
-def _bernoulli_terms(x2d, logits2d):
+def _bernoulli_terms(x2d, logits2d) -> Terms:
   # log p(x | l) = sum_d x_d l_d - softplus(l_d), valid for x in [0, 1].
-  row = jnp.zeros(x2d.shape[:1], x2d.dtype)
-  col = -jnp.sum(jax.nn.softplus(logits2d), axis=-1)
+  zeros = jnp.zeros(x2d.shape[:1], x2d.dtype)
 
   def exact(x_rows, logit_rows):
     # The same value as a sum of non-positive terms: no cancellation.
@@ -145,7 +150,14 @@ def _bernoulli_terms(x2d, logits2d):
         axis=-1,
     )
 
-  return x2d, logits2d, row, col, row, exact
+  def exact_diff(x_rows, logit_rows, anchor_rows):
+    # Bernoulli log-likelihoods are bounded by D max|logit|, so the plain
+    # difference loses little.
+    return exact(x_rows, logit_rows) - exact(x_rows, anchor_rows)
+
+  return Terms(lhs=x2d, rhs=logits2d, row=zeros,
+               col=-jnp.sum(jax.nn.softplus(logits2d), axis=-1), const=zeros, exact=exact,
+               exact_diff=exact_diff)
 
 
 def _validate(x, theta, kernel, scale):
@@ -174,132 +186,6 @@ def _kernel_terms(x, theta, kernel, scale):
   return x2d, theta2d, _bernoulli_terms(x2d, theta2d)
 
 
-# ---------------------------------------------------------------------------
-# Streaming log-sum-exp over columns of  L = min(lhs @ rhs.T + row + col, 0),
-# also returning each row's largest entry and its column (for the exact
-# correction in sig_nll).
-# ---------------------------------------------------------------------------
-
-
-def _blocks(rhs, col, block_size):
-  """Full blocks ([nb, B, D], [nb, B], offsets [nb]) and the remainder (or None)."""
-  m = rhs.shape[0]
-  nb, rem = divmod(m, block_size)
-  full = nb * block_size
-  blocks = (
-      rhs[:full].reshape(nb, block_size, -1),
-      col[:full].reshape(nb, block_size),
-      jnp.arange(nb, dtype=jnp.int32) * block_size,
-  )
-  tail = (rhs[full:], col[full:], jnp.int32(full)) if rem else None
-  return blocks, tail
-
-
-def _scan_blocks(body, carry, blocks, tail):
-  """Runs body over the full blocks (no loop for one) and then the tail.
-
-  Returns the final carry and the per-block outputs in column order.
-  """
-  outs = []
-  nb = blocks[0].shape[0]
-  if nb == 1:
-    carry, out = body(carry, jax.tree.map(lambda b: b[0], blocks))
-    outs.append(out)
-  elif nb > 1:
-    carry, out = jax.lax.scan(body, carry, blocks)
-    outs.append(jax.tree.map(lambda o: o.reshape((-1,) + o.shape[2:]), out))
-  if tail is not None:
-    carry, out = body(carry, tail)
-    outs.append(out)
-  return carry, outs
-
-
-def _pre_logits(lhs, rhs_blk, row, col_blk, precision):
-  """The unclamped bracket lhs . rhs + row + col of one block, [N, B]."""
-  return jnp.dot(lhs, rhs_blk.T, precision=precision) + row[:, None] + col_blk[None, :]
-
-
-def _lse_forward(lhs, rhs, row, col, block_size, precision, keep_pre=False):
-  """Online log-sum-exp over blocks.
-
-  With ``keep_pre`` it also returns every block's [N, B] pre-logits (as
-  _scan_blocks lays them out); otherwise nothing of size M leaves the loop.
-  """
-  n = lhs.shape[0]
-
-  def update(carry, blk):
-    run_max, run_sum, run_arg = carry
-    rhs_blk, col_blk, offset = blk
-    pre = _pre_logits(lhs, rhs_blk, row, col_blk, precision)
-    logits = jnp.minimum(pre, 0.0)
-    blk_max = jnp.max(logits, axis=1)
-    blk_arg = jnp.argmax(logits, axis=1).astype(jnp.int32) + offset
-    new_max = jnp.maximum(run_max, blk_max)
-    run_sum = run_sum * jnp.exp(run_max - new_max) + jnp.sum(
-        jnp.exp(logits - new_max[:, None]), axis=1
-    )
-    run_arg = jnp.where(blk_max > run_max, blk_arg, run_arg)
-    return (new_max, run_sum, run_arg), (pre if keep_pre else None)
-
-  init = (
-      jnp.full((n,), -jnp.inf, lhs.dtype),
-      jnp.zeros((n,), lhs.dtype),
-      jnp.zeros((n,), jnp.int32),
-  )
-  (run_max, run_sum, run_arg), pres = _scan_blocks(update, init, *_blocks(rhs, col, block_size))
-  return (run_max + jnp.log(run_sum), run_max, run_arg), (pres if keep_pre else None)
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(4, 5, 6))
-def _streaming_lse(lhs, rhs, row, col, block_size, precision, keep_pre):
-  """(lse [N], top [N], top_index [N]) of L over its M columns."""
-  return _lse_forward(lhs, rhs, row, col, block_size, precision)[0]
-
-
-def _streaming_lse_fwd(lhs, rhs, row, col, block_size, precision, keep_pre):
-  # keep_pre: store the [N, M] pre-logits for the backward (one GEMM fewer).
-  # Otherwise nothing of size M is kept and the backward recomputes by block.
-  out, saved = _lse_forward(lhs, rhs, row, col, block_size, precision, keep_pre=keep_pre)
-  return out, (lhs, rhs, row, col, out[0], out[2], saved)
-
-
-def _streaming_lse_bwd(block_size, precision, keep_pre, residuals, cotangents):
-  lhs, rhs, row, col, lse, top_index, saved = residuals
-  g_lse, g_top, _ = cotangents  # the integer index has no cotangent
-
-  def block_grads(carry, blk):
-    d_lhs, d_row = carry
-    rhs_blk, col_blk, offset = blk[:3]
-    pre = blk[3] if len(blk) == 4 else _pre_logits(lhs, rhs_blk, row, col_blk, precision)
-    # d lse / d L is the softmax of the row; d top / d L is one-hot at the
-    # top column. Both are zero where the clamp at 0 was active.
-    cols = offset + jnp.arange(rhs_blk.shape[0], dtype=jnp.int32)
-    gw = g_lse[:, None] * jnp.exp(jnp.minimum(pre, 0.0) - lse[:, None])
-    gw = gw + jnp.where(cols[None, :] == top_index[:, None], g_top[:, None], 0.0)
-    gw = jnp.where(pre < 0.0, gw, 0.0)  # [N, B]
-    d_lhs = d_lhs + jnp.dot(gw, rhs_blk, precision=precision)
-    d_row = d_row + jnp.sum(gw, axis=1)
-    d_rhs_blk = jnp.dot(gw.T, lhs, precision=precision)
-    return (d_lhs, d_row), (d_rhs_blk, jnp.sum(gw, axis=0))
-
-  blocks, tail = _blocks(rhs, col, block_size)
-  if saved is not None:  # attach each block's saved pre-logits to its inputs
-    nb, n = blocks[0].shape[0], lhs.shape[0]
-    parts = list(saved)
-    if nb:
-      blocks = blocks + (parts.pop(0).reshape(nb, n, block_size),)
-    if tail is not None:
-      tail = tail + (parts.pop(0),)
-  init = (jnp.zeros_like(lhs), jnp.zeros_like(row))
-  (d_lhs, d_row), outs = _scan_blocks(block_grads, init, blocks, tail)
-  d_rhs = jnp.concatenate([o[0] for o in outs], axis=0)
-  d_col = jnp.concatenate([o[1] for o in outs], axis=0)
-  return d_lhs, d_rhs, d_row, d_col
-
-
-_streaming_lse.defvjp(_streaming_lse_fwd, _streaming_lse_bwd)
-
-
 def _resolve_block_size(block_size: Optional[int], n: int, m: int) -> int:
   if block_size is None:
     if n * m <= _DEFAULT_MAX_BLOCK_ENTRIES:
@@ -323,7 +209,6 @@ def pairwise_log_likelihood(
     *,
     kernel: str = "gaussian",
     scale: Any = 1.0,
-    precision: Any = jax.lax.Precision.HIGHEST,
 ) -> jax.Array:
   r"""All pairwise log-likelihoods ``log p(x_n | theta_m)``.
 
@@ -340,8 +225,11 @@ def pairwise_log_likelihood(
 
     \log p(x \mid \theta) = \sum_d x_d \theta_d - \operatorname{softplus}(\theta_d).
 
-  Computed as one ``[N, D] x [D, M]`` matrix product plus row and column terms.
-  This materialises the ``[N, M]`` matrix; :func:`sig_nll` streams instead.
+  Computed pair by pair in the difference form (no cancellation, so float32
+  results carry float32 rounding only, at any scale), over blocks of columns
+  of at most 2**20 ``[N, B, D]`` entries. This materialises the ``[N, M]``
+  matrix and costs O(N M D) elementwise work; :func:`sig_nll` streams with one
+  GEMM per block instead.
 
   Args:
     x: data, ``[N, ...]``, floating.
@@ -349,8 +237,6 @@ def pairwise_log_likelihood(
     kernel: ``"gaussian"`` or ``"bernoulli"``.
     scale: Gaussian std ``> 0``; a scalar or an array broadcastable to the
       trailing shape of ``x``. Differentiable.
-    precision: matrix-product precision (``HIGHEST`` by default: the products
-      feed a cancellation-prone distance, so TF32/bf16 passes would be lossy).
 
   Returns:
     ``[N, M]`` log-likelihoods in nats.
@@ -364,13 +250,13 @@ def pairwise_log_likelihood(
     [[-0.919, -2.919, -8.919], [-1.419, -1.419, -5.419]]
   """
   x, theta = _validate(x, theta, kernel, scale)
-  return _pairwise_impl(x, theta, scale, kernel=kernel, precision=precision)
+  return _pairwise_impl(x, theta, scale, kernel=kernel)
 
 
-@functools.partial(jax.jit, static_argnames=("kernel", "precision"))
-def _pairwise_impl(x, theta, scale, *, kernel, precision):
-  _, _, (lhs, rhs, row, col, const, _) = _kernel_terms(x, theta, kernel, scale)
-  return jnp.minimum(_pre_logits(lhs, rhs, row, col, precision), 0.0) + const[:, None]
+@functools.partial(jax.jit, static_argnames=("kernel",))
+def _pairwise_impl(x, theta, scale, *, kernel):
+  x2d, theta2d, terms = _kernel_terms(x, theta, kernel, scale)
+  return exact_log_likelihoods(x2d, theta2d, terms.exact) + terms.const[:, None]
 
 
 def sig_nll(
@@ -456,18 +342,10 @@ def sig_nll(
 def _sig_nll_impl(x, theta, scale, *, kernel, axis_name, block_size, precision):
   if axis_name is not None:
     theta = jax.lax.all_gather(theta, axis_name, axis=0, tiled=True)
-  x2d, theta2d, (lhs, rhs, row, col, const, exact) = _kernel_terms(x, theta, kernel, scale)
-  n, m = lhs.shape[0], rhs.shape[0]
+  x2d, theta2d, terms = _kernel_terms(x, theta, kernel, scale)
+  n, m = x2d.shape[0], theta2d.shape[0]
   block = _resolve_block_size(block_size, n, m)
   keep_pre = block_size is None and n * m <= _DEFAULT_MAX_SAVED_ENTRIES
-  lse, top, top_index = _streaming_lse(lhs, rhs, row, col, block, precision, keep_pre)
-  # The matmul form carries an absolute error of ~eps * |x / scale|^2 from
-  # cancellation, which matters when scale is small next to the data's spread.
-  # There the mixture is dominated by its top component, so swap that one
-  # term for its exact (difference-form) value:
-  #   lse' = log(exp(lse) - exp(top) + exp(top_exact))
-  #        = lse + log1p(w * expm1(top_exact - top)),  w = exp(top - lse).
-  top_exact = exact(x2d, theta2d[top_index])
-  weight = jnp.exp(top - lse)
-  lse = lse + jnp.log1p(weight * jnp.expm1(top_exact - top))
-  return -(lse - math.log(m) + const)
+  lse = mixture_lse(x2d, theta2d, terms, block_size=block, precision=precision,
+                    keep_pre=keep_pre)
+  return -(lse - math.log(m) + terms.const)

@@ -46,9 +46,29 @@ def test_stacked_mnist_metrics_known_answers():
 
 def test_grid_mode_metrics_known_answers():
   means = grid_means()
-  exact = np.repeat(means, 4, axis=0)  # every mode, 4 samples each, at the mean
+  exact = np.repeat(means, 4, axis=0)  # 4 points on every mean
   m = mode_metrics(exact, means, 0.05)
-  assert m == {"modes": 25, "high_quality": 1.0, "kl": pytest.approx(0.0, abs=1e-12)}
+  assert m == {"modes": 25, "high_quality": 1.0, "reverse_kl": pytest.approx(0.0, abs=1e-12),
+               "modes_with_mass": 25}
   far = mode_metrics(means[:1] + 1.0, means, 0.05)  # one point 1.0 from every mean
-  assert far["modes"] == 0 and far["high_quality"] == 0.0
-  assert far["kl"] == pytest.approx(np.log(25))
+  assert far["modes"] == 0 and far["high_quality"] == 0.0 and np.isnan(far["reverse_kl"])
+
+
+def test_grid_reverse_kl_counts_high_quality_samples_only():
+  # PacGAN's MetricLogger: the histogram holds only samples within 3 std.
+  means = grid_means()
+  on_mode = np.repeat(means[:2], [30, 10], axis=0)
+  between = np.tile((means[0] + means[1]) / 2, (60, 1))  # nearest mode 0, 20 std away
+  m = mode_metrics(np.concatenate([on_mode, between]), means, 0.05)
+  p = np.array([0.75, 0.25])
+  assert m["modes"] == 2 and m["high_quality"] == pytest.approx(0.4)
+  assert m["reverse_kl"] == pytest.approx(np.sum(p * np.log(p * 25)))
+
+
+def test_grid_trails_do_not_pass_for_modes_with_mass():
+  # 990 samples on one mode and one on each of 10 others: 11 modes captured,
+  # but only one holds >= 1% of the high-quality mass.
+  means = grid_means()
+  samples = np.concatenate([np.repeat(means[:1], 990, axis=0), means[1:11]])
+  m = mode_metrics(samples, means, 0.05)
+  assert m["modes"] == 11 and m["modes_with_mass"] == 1

@@ -39,9 +39,11 @@ def test_every_config_trains_two_steps(spec, tmp_path):
   assert os.listdir(tmp_path / "tensorboard")
   if spec.startswith("gmm"):
     final = rows[-1]
-    assert {"eval/modes", "eval/high_quality", "eval/kl"} <= set(final)
+    assert {"eval/modes", "eval/high_quality", "eval/reverse_kl", "eval/modes_with_mass"} <= set(final)
     assert 0 <= final["eval/modes"] <= 25
     assert os.path.exists(tmp_path / "samples" / "scatter_00000002.png")
+    saved = np.load(tmp_path / "samples_final.npz")
+    assert saved["samples"].shape == (config.eval.num_samples, 2) and int(saved["step"]) == 2
   elif spec != "mnist_classifier":
     assert os.path.exists(tmp_path / "samples" / "samples_00000002.png")
     if "_si" in spec:

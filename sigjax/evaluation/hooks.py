@@ -5,7 +5,8 @@ what the scores need (the MNIST classifier, the Inception weights and the
 FID reference statistics) up front, so a wrong path fails before training
 rather than at the first evaluation, and returns ``evaluate(samples, step)``.
 
-  * grid / ring: modes, high_quality, kl and a scatter plot.
+  * grid / ring: PacGAN's modes, high_quality, reverse_kl (2,500 samples),
+    modes_with_mass, the same on all samples as *_at_<n>, and a scatter plot.
   * stacked_mnist: a sample grid and the six Stacked-MNIST columns, when
     ``config.eval.classifier_workdir`` names a trained classifier.
   * 32x32 RGB (cifar10, or local arrays of that shape): a sample grid, and
@@ -31,18 +32,27 @@ Evaluator = Callable[[np.ndarray, int], dict]
 
 
 def _grid_evaluator(config, writer) -> Evaluator:
+  """PacGAN's protocol on the first eval.protocol_samples samples (2,500), the
+  same metrics on all eval.num_samples as ``*_at_<n>``, and a scatter plot of
+  the protocol samples (the picture shows what the numbers count)."""
   from sigjax.data.grid import means_for
 
   means, std = means_for(config.data), float(config.data.std)
+  protocol = int(config.eval.get("protocol_samples", grid_eval.PROTOCOL_SAMPLES))
   obj = config.objective
   label = obj.name if obj.name == "sig" else f"{obj.name}, lambda={obj.si_weight:g}"
 
   def evaluate(samples, step):
-    metrics = grid_eval.mode_metrics(samples, means, std)
-    if writer.enabled:
-      path = os.path.join(writer.workdir, "samples", f"scatter_{step:08d}.png")
-      grid_eval.scatter_png(samples, means, path,
-                            title=f"{label}, step {step}: {metrics['modes']} modes")
+    head = samples[:protocol]
+    metrics = grid_eval.mode_metrics(head, means, std)
+    if len(samples) > len(head):
+      metrics.update({f"{k}_at_{len(samples)}": v
+                      for k, v in grid_eval.mode_metrics(samples, means, std).items()})
+    if writer.enabled:  # samples/scatter_<step>.png and TensorBoard's images
+      writer.write_image(step, "scatter", grid_eval.scatter_image(
+          head, means,
+          title=(f"{label}, step {step}, {len(head)} samples: {metrics['modes']} modes, "
+                 f"{metrics['modes_with_mass']} with >=1% mass, hq {metrics['high_quality']:.2f}")))
     return metrics
 
   return evaluate

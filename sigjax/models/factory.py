@@ -15,7 +15,14 @@ def make_models(config: ml_collections.ConfigDict, example_shape):
     for s in example_shape:
       out_dim *= s
     hidden = tuple(m.hidden)
-    return mlp.MLPGenerator(out_dim, hidden), mlp.MLPDiscriminator(hidden)
+    d_hidden = tuple(m.get("d_hidden") or hidden)
+    init_std = float(m.get("init_std", 0.0))
+    if m.d_norm != "none":
+      raise ValueError("model.d_norm must be 'none' for arch 'mlp' (its discriminator has "
+                       "no normalisation); use model.maxout_pieces to change its units.")
+    return (mlp.MLPGenerator(out_dim, hidden, norm=m.g_norm, init_std=init_std),
+            mlp.MLPDiscriminator(d_hidden, maxout_pieces=int(m.get("maxout_pieces", 1)),
+                                 init_std=init_std))
   if m.arch == "dcgan28":
     if m.size not in dcgan.DISCRIMINATOR_CHANNELS:
       raise ValueError(f"model.size must be one of S/M/L, got {m.size!r}.")

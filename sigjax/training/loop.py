@@ -98,9 +98,14 @@ def run_loop(config, workdir: str, state, *, train_step: Callable, step_inputs: 
       logging.info("The run in %s is already complete (step %d); evaluating it.", workdir, step)
       last_metrics = run_eval(state, step)
     with PreemptionFlag() as preempted:
+      first = step
       while step < config.num_steps:
         state, metrics = train_step(state, *step_inputs(step))
         step += 1
+        if step == first + 1:
+          # The first step includes compilation: time steps/s and ETA from here.
+          jax.block_until_ready(metrics)
+          progress.restart_clock(step)
         if step % config.log_every == 0 or step == config.num_steps:
           host = {k: float(v) for k, v in jax.device_get(metrics).items()}
           if not all(np.isfinite(v) for v in host.values()):

@@ -111,6 +111,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
     samples = np.concatenate(
         [np.asarray(sample_fn(params, jax.random.fold_in(key, i))) for i in range(chunks)]
     )[: config.eval.num_samples]
+    if step >= config.num_steps and writer.enabled:
+      # The final evaluation's samples, for anyone to score with their own code.
+      np.savez_compressed(os.path.join(workdir, "samples_final.npz"), samples=samples, step=step)
     return evaluate(samples, step)
 
   writer = MetricWriter(workdir, enabled=is_writer)
