@@ -56,9 +56,11 @@ _GEMM_OK = 1e-4
 # Safety factor over the empirical error constant (measured worst case 1.24
 # on XLA:CPU over scales 1e-3..1, D 2..3072, near-duplicate and far theta).
 _SAFETY = 4.0
-# Rows the exact fallback gathers and recomputes together, and the
-# [rows, cols, D] entries one difference-form block may hold.
-_EXACT_ROWS_AT_ONCE = 16
+# Rows the fallback gathers and recomputes together; the candidates of that
+# second pass (then the difference form over all M for what it cannot
+# certify); and the [rows, cols, D] entries one difference-form block may hold.
+_ROWS_AT_ONCE = 16
+WIDE_CANDIDATES = 64
 _EXACT_BLOCK_ENTRIES = 2**20
 
 
@@ -300,7 +302,9 @@ stream.defvjp(_stream_fwd, _stream_bwd)
 
 
 def exact_candidates(x2d, theta2d, index, anchor_rows, exact_diff):
-  """exact(x_n, theta_{index[n, i]}) - exact(x_n, anchor_n) as [N, k], one slot at a time."""
+  """exact(x_n, theta_{index[n, i]}) - exact(x_n, anchor_n) as [N, k], one
+  checkpointed [N, D] slot at a time (measured faster on XLA:CPU than one
+  [N, k, D] gather, even at N = 256)."""
 
   @jax.checkpoint
   def slot(_, idx):
@@ -378,16 +382,17 @@ def _exact_argmax(x2d, theta2d, exact):
   return arg
 
 
-def _exact_where_needed(lse, need, x2d, theta2d, anchor_rows, terms):
-  """Replaces lse[n] by the exact whole-row value where need[n].
+def _recompute_where_needed(lse, need, x2d, theta2d, anchor_rows, terms, recompute_few):
+  """Replaces lse[n] where need[n]: the rows the first pass could not certify.
 
   Three tiers behind one lax.switch, so the common case costs nothing: no
-  such row; at most _EXACT_ROWS_AT_ONCE rows, gathered and done together
-  (O(F M D)); more, every row (O(N M D)). No cond sits inside a loop: under
-  reverse mode that would keep a copy of theta per iteration.
+  such row; at most _ROWS_AT_ONCE rows, gathered and handed to
+  ``recompute_few(rows)``; more, every row exactly (O(N M D)). No cond sits
+  inside a loop: under reverse mode that would keep a copy of theta per
+  iteration.
   """
   n = x2d.shape[0]
-  f = min(_EXACT_ROWS_AT_ONCE, n)
+  f = min(_ROWS_AT_ONCE, n)
   count = jnp.sum(need)
 
   def none():
@@ -395,8 +400,7 @@ def _exact_where_needed(lse, need, x2d, theta2d, anchor_rows, terms):
 
   def few():
     rows = jnp.nonzero(need, size=f, fill_value=0)[0]
-    take = lambda a: jnp.take(a, rows, axis=0, mode="clip")
-    values = exact_lse_rows(take(x2d), theta2d, terms.exact, terms.exact_diff, take(anchor_rows))
+    values = recompute_few(rows)
     # Rows past `count` are fill (row 0, maybe not needed): send them nowhere.
     rows = jnp.where(jnp.arange(f) < count, rows, n)
     return lse.at[rows].set(values, mode="drop")
@@ -414,8 +418,11 @@ def _exact_where_needed(lse, need, x2d, theta2d, anchor_rows, terms):
 # ---------------------------------------------------------------------------
 
 
-# How each row's value was computed (mixture_lse_with_paths).
-PATH_EXACT_ALL, PATH_CANDIDATES, PATH_GEMM, PATH_EXACT_ROW = 0, 1, 2, 3
+# How each row's value was computed (mixture_lse_with_paths): the difference
+# form throughout (small D or M), the candidates, the GEMM, or recomputed after
+# the first pass could not certify it (wider candidates for up to
+# _ROWS_AT_ONCE rows, else the difference form).
+PATH_EXACT_ALL, PATH_CANDIDATES, PATH_GEMM, PATH_RECOMPUTED = 0, 1, 2, 3
 
 
 def mixture_lse(x2d, theta2d, terms: Terms, *, block_size, precision, keep_pre,
@@ -426,8 +433,13 @@ def mixture_lse(x2d, theta2d, terms: Terms, *, block_size, precision, keep_pre,
                                 num_candidates=num_candidates)[0]
 
 
+def _take_rows(terms: Terms, rows) -> Terms:
+  take = lambda a: jnp.take(a, rows, axis=0, mode="clip")
+  return terms._replace(lhs=take(terms.lhs), row=take(terms.row), const=take(terms.const))
+
+
 def mixture_lse_with_paths(x2d, theta2d, terms: Terms, *, block_size, precision, keep_pre,
-                           num_candidates=NUM_CANDIDATES):
+                           num_candidates=NUM_CANDIDATES, second_pass=True):
   """mixture_lse and, per row, which PATH_* computed it (for tests/benchmarks)."""
   n, d = x2d.shape
   m = theta2d.shape[0]
@@ -470,6 +482,20 @@ def mixture_lse_with_paths(x2d, theta2d, terms: Terms, *, block_size, precision,
   ok_gemm = out.err_weighted <= _GEMM_OK
 
   lse = jnp.where(ok_cand, lse_cand, lse_gemm)
-  need_exact = ~ok_cand & ~ok_gemm
-  paths = jnp.where(ok_cand, PATH_CANDIDATES, jnp.where(ok_gemm, PATH_GEMM, PATH_EXACT_ROW))
-  return _exact_where_needed(lse, need_exact, x2d, theta2d, anchor_rows, terms), paths
+  need = ~ok_cand & ~ok_gemm
+  paths = jnp.where(ok_cand, PATH_CANDIDATES, jnp.where(ok_gemm, PATH_GEMM, PATH_RECOMPUTED))
+
+  def recompute_few(rows):
+    x_rows = jnp.take(x2d, rows, axis=0, mode="clip")
+    if second_pass and m > WIDE_CANDIDATES:
+      # More columns sit near the top than k: the same pass over these rows
+      # only, with WIDE_CANDIDATES candidates; the difference form for the rest.
+      return mixture_lse_with_paths(
+          x_rows, theta2d, _take_rows(terms, rows), block_size=block_size,
+          precision=precision, keep_pre=False, num_candidates=WIDE_CANDIDATES,
+          second_pass=False)[0]
+    return exact_lse_rows(x_rows, theta2d, terms.exact, terms.exact_diff,
+                          jnp.take(anchor_rows, rows, axis=0, mode="clip"))
+
+  return _recompute_where_needed(lse, need, x2d, theta2d, anchor_rows, terms,
+                                 recompute_few), paths

@@ -21,7 +21,8 @@ CONFIGS = {
     # Stacked-MNIST scoring has its own test (test_evaluation.py).
     "stacked_mnist_dcgan:S": {"eval.classifier_workdir": ""},
     "stacked_mnist_dcgan_si:L": {"eval.classifier_workdir": ""},
-    "cifar10_dcgan": {"model.dim": 8}, "cifar10_dcgan_si": {"model.dim": 8},
+    "cifar10_dcgan": {"model.dim": 8, "eval.num_samples": 128},
+    "cifar10_dcgan_si": {"model.dim": 8},
     "cifar10_wgangp": {"model.dim": 8, "objective.n_critic": 2},
     "cifar10_wgangp_si": {"model.dim": 8, "objective.n_critic": 2},
     "mnist_classifier": {},
@@ -46,6 +47,8 @@ def test_every_config_trains_two_steps(spec, tmp_path):
     assert saved["samples"].shape == (config.eval.num_samples, 2) and int(saved["step"]) == 2
   elif spec != "mnist_classifier":
     assert os.path.exists(tmp_path / "samples" / "samples_00000002.png")
+    # No scorer configured here: the evaluation draws only the grid's 64 samples.
+    assert np.load(tmp_path / "samples_final.npz")["samples"].shape[0] == 64
     if "_si" in spec:
       assert np.isfinite(rows[0]["sig_nll"])
   else:

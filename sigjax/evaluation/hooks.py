@@ -102,10 +102,10 @@ def _inception_scorer(config, writer):
 
 def make_evaluator(config, writer) -> Evaluator:
   """Returns evaluate(samples, step) -> {"eval/...": value} for ``config``'s data."""
+  scorers: list[Callable[[np.ndarray], dict]] = []
   if config.data.name in ("grid", "ring"):
     evaluate = _grid_evaluator(config, writer)
   else:
-    scorers: list[Callable[[np.ndarray], dict]] = []
     if config.data.name == "stacked_mnist":
       stacked = stacked_mnist_scorer(config)
       if stacked is not None:
@@ -123,4 +123,8 @@ def make_evaluator(config, writer) -> Evaluator:
         metrics.update(score(samples))
       return metrics
 
-  return lambda samples, step: {f"eval/{k}": v for k, v in evaluate(samples, step).items()}
+  prefixed = lambda samples, step: {f"eval/{k}": v for k, v in evaluate(samples, step).items()}
+  # What the caller must draw: every eval.num_samples for scores, else the 64 of a grid.
+  needs_all = config.data.name in ("grid", "ring") or scorers
+  prefixed.num_samples = config.eval.num_samples if needs_all else min(64, config.eval.num_samples)
+  return prefixed

@@ -107,10 +107,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   def evaluate_state(state, step):
     params = state.g_ema if config.optim.ema_decay > 0 else state.g_params
     key = jax.random.fold_in(jax.random.PRNGKey(config.seed + 1), step)
-    chunks = -(-config.eval.num_samples // eval_batch)
+    # Only what the configured scores need (a sample grid alone needs one batch).
+    count = evaluate.num_samples
+    chunks = -(-count // eval_batch)
     samples = np.concatenate(
         [np.asarray(sample_fn(params, jax.random.fold_in(key, i))) for i in range(chunks)]
-    )[: config.eval.num_samples]
+    )[:count]
     if step >= config.num_steps and writer.enabled:
       # The final evaluation's samples, for anyone to score with their own code.
       np.savez_compressed(os.path.join(workdir, "samples_final.npz"), samples=samples, step=step)
