@@ -10,6 +10,11 @@ from ml_collections import config_flags
 from experiments.cli_logging import quiet_library_logs
 from experiments.config_cli import parse_flags_or_explain
 from sigjax.training import train_and_evaluate
+from sigjax.training.loop import Preempted
+
+# 128 + SIGTERM, as a shell reports a process the signal ended: schedulers
+# (SLURM --requeue, Kubernetes restarts) treat it as "not finished".
+EXIT_PREEMPTED = 143
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and samples.")
@@ -29,7 +34,11 @@ def main(argv):
     logging.info("Single-host run (jax.distributed not initialised: %s).", e)
   logging.info("JAX process %d/%d, %d local devices: %s", jax.process_index(),
                jax.process_count(), jax.local_device_count(), jax.devices())
-  train_and_evaluate(FLAGS.config, FLAGS.workdir)
+  try:
+    train_and_evaluate(FLAGS.config, FLAGS.workdir)
+  except Preempted as e:
+    logging.warning("%s", e)
+    raise SystemExit(EXIT_PREEMPTED)
 
 
 if __name__ == "__main__":

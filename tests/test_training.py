@@ -146,7 +146,9 @@ def test_cli_runs_and_sigterm_saves_a_checkpoint(tmp_path):
     time.sleep(0.2)
   proc.terminate()  # SIGTERM, as a preemptible VM gets
   out, _ = proc.communicate(timeout=60)
-  assert proc.returncode == 0, out[-2000:]
-  assert "SIGTERM at step" in out
+  # Preempted is not finished: exit 143 (128 + SIGTERM), no final_metrics.json.
+  assert proc.returncode == 143, out[-2000:]
+  assert "SIGTERM at step" in out and "Rerun the same command to resume" in out
+  assert not (tmp_path / "final_metrics.json").exists()
   saved = [int(s) for s in os.listdir(tmp_path / "checkpoints")]
   assert len(saved) == 1 and 10 <= saved[0] < 1000000

@@ -24,6 +24,20 @@ class NonFiniteLossError(FloatingPointError):
   """Training produced NaN/Inf; the last good checkpoint is left untouched."""
 
 
+class Preempted(Exception):
+  """SIGTERM stopped the run after saving a checkpoint; it did not finish.
+
+  Raised (not returned) so that nobody mistakes a preempted run for a
+  finished one: no final_metrics.json is written, and experiments.main exits
+  with EXIT_PREEMPTED so a scheduler requeues it.
+  """
+
+  def __init__(self, step: int, workdir: str):
+    super().__init__(f"Preempted by SIGTERM at step {step}; a checkpoint of step {step} is in "
+                     f"{workdir}/checkpoints. Rerun the same command to resume.")
+    self.step = step
+
+
 def all_finite(tree) -> bool:
   leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)
             if jnp.issubdtype(x.dtype, jnp.floating)]
@@ -88,11 +102,13 @@ def run_loop(config, workdir: str, state, *, train_step: Callable, step_inputs: 
   def save(state, step):
     if not all_finite(state):
       raise NonFiniteLossError(nan_message(step, checkpointer))
-    checkpointer.save(step, state)
+    if checkpointer.latest_step() != step:  # SIGTERM right after a cadence save
+      checkpointer.save(step, state)
 
   step = int(state.step)
   progress = Progress(step, config.num_steps)
   last_metrics = {}
+  preempted_at = None
   try:
     if step >= config.num_steps:
       logging.info("The run in %s is already complete (step %d); evaluating it.", workdir, step)
@@ -123,10 +139,13 @@ def run_loop(config, workdir: str, state, *, train_step: Callable, step_inputs: 
         if preempted.raised:
           logging.warning("SIGTERM at step %d: saving a checkpoint and stopping.", step)
           save(state, step)
+          preempted_at = step
           break
   finally:
     checkpointer.close()
     writer.close()
+  if preempted_at is not None:
+    raise Preempted(preempted_at, workdir)
   if writer.enabled:
     with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
       json.dump({"step": step, **last_metrics}, f, indent=2)
