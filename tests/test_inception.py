@@ -38,12 +38,11 @@ def test_param_count_and_names_match_the_pytorch_fid_state_dict(random_params):
   assert state["fc.weight"].shape == (1008, 2048)
 
 
-def test_pickled_weights_load_back_exactly(random_params, tmp_path):
-  path = tmp_path / "fid_inception.pkl"
+def test_npz_weights_load_back_exactly(random_params, tmp_path):
+  path = tmp_path / "fid_inception.npz"
   state = inception.state_dict_from_params(random_params)
   state["Conv2d_1a_3x3.bn.num_batches_tracked"] = np.array(0)  # extra keys are ignored
-  with open(path, "wb") as f:
-    pickle.dump(state, f)
+  np.savez(path, **state)
   loaded = inception.load_fid_inception_weights(str(path))
   for a, b in zip(jax.tree.leaves(loaded), jax.tree.leaves(random_params)):
     np.testing.assert_array_equal(a, b)
@@ -58,11 +57,28 @@ def test_bad_weights_are_named(random_params, tmp_path):
   with pytest.raises(inception.InceptionWeightsError,
                      match=r"Mixed_6b\.branch7x7_2\.conv\.weight.*fc\.weight: expected \(2048, 1008\)"):
     inception.params_from_state_dict(state)
-  path = tmp_path / "list.pkl"
+  # A pickle is refused before anything in it runs.
+  path = tmp_path / "evil.pkl"
+  marker = tmp_path / "ran"
   with open(path, "wb") as f:
-    pickle.dump([1, 2], f)
-  with pytest.raises(inception.InceptionWeightsError, match="not a dict"):
+    pickle.dump(_RunsCode(str(marker)), f)
+  with pytest.raises(inception.InceptionWeightsError, match=r"(?s)not an \.npz.*numpy\.savez"):
     inception.load_fid_inception_weights(str(path))
+  assert not marker.exists()
+  path = tmp_path / "objects.npz"
+  np.savez(path, a=np.array([{"x": 1}], dtype=object))
+  with pytest.raises(inception.InceptionWeightsError, match="non-numeric"):
+    inception.load_fid_inception_weights(str(path))
+
+
+class _RunsCode:
+  """Unpickling this creates a file: the proof that a load ran code."""
+
+  def __init__(self, marker):
+    self.marker = marker
+
+  def __reduce__(self):
+    return (open, (self.marker, "w"))
 
 
 def test_scorer_shapes_and_scores_on_the_smallest_input(random_params):
@@ -83,9 +99,8 @@ def test_scorer_shapes_and_scores_on_the_smallest_input(random_params):
 
 def test_cifar_runs_log_is_and_fid_with_weights_and_say_why_without(random_params, tmp_path,
                                                                   caplog):
-  path = tmp_path / "fid_inception.pkl"
-  with open(path, "wb") as f:
-    pickle.dump(inception.state_dict_from_params(random_params), f)
+  path = tmp_path / "fid_inception.npz"
+  np.savez(path, **inception.state_dict_from_params(random_params))
   small = {"model.dim": 8, "eval.num_samples": 8, "eval.batch_size": 8, "eval.is_splits": 2,
            "eval.fid_reference_samples": 8}
   with tfds.testing.mock_data(num_examples=16):
@@ -94,7 +109,7 @@ def test_cifar_runs_log_is_and_fid_with_weights_and_say_why_without(random_param
     with caplog.at_level(logging.WARNING):
       train_and_evaluate(tiny("cifar10_dcgan", **small), str(tmp_path / "without"))
     with pytest.raises(inception.InceptionWeightsError, match="is not a file"):
-      train_and_evaluate(tiny("cifar10_dcgan", **small, **{"eval.inception_weights": "nope.pkl"}),
+      train_and_evaluate(tiny("cifar10_dcgan", **small, **{"eval.inception_weights": "nope.npz"}),
                          str(tmp_path / "bad"))
   final = read_jsonl(tmp_path / "with")[-1]
   assert {"eval/inception_score", "eval/inception_score_std", "eval/fid"} <= set(final)

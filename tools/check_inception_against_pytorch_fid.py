@@ -13,7 +13,6 @@ both networks are run on the same images.
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 import tempfile
 
@@ -70,9 +69,8 @@ def main():
   images = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 3)).astype(np.float32)
   ref_features, ref_logits = pytorch_features_and_logits(net, images)
   with tempfile.TemporaryDirectory() as tmp:
-    path = os.path.join(tmp, "weights.pkl")
-    with open(path, "wb") as f:
-      pickle.dump({k: v.numpy() for k, v in net.state_dict().items()}, f)
+    path = os.path.join(tmp, "weights.npz")
+    np.savez(path, **{k: v.numpy() for k, v in net.state_dict().items()})
     params = load_fid_inception_weights(path)
   features, logits = map(np.asarray, jax.jit(FIDInceptionV3().apply)(params, images))
   rel = lambda a, b: float(np.max(np.abs(a - b)) / np.max(np.abs(b)))

@@ -5,20 +5,23 @@ TensorFlow graph the FID paper used, ported to PyTorch): average pools that
 exclude padding, a max pool in the last block and a 1008-way head. It is
 inference only: batch norm uses the stored statistics, held as plain params.
 
-sigjax downloads no weights. ``load_fid_inception_weights(path)`` reads a
-pickle of {name: numpy array} with pytorch-fid's state-dict names and layouts
+sigjax downloads no weights. ``load_fid_inception_weights(path)`` reads an
+``.npz`` of {name: numpy array} with pytorch-fid's state-dict names and layouts
 (e.g. ``Mixed_5b.branch1x1.conv.weight`` as [out, in, kh, kw],
 ``fc.weight`` as [1008, 2048]), which is how the widely used
 ``pt_inception-2015-12-05`` file converts to NumPy:
 
-    state = torch.load("pt_inception-2015-12-05-6726825d.pth")
-    pickle.dump({k: v.numpy() for k, v in state.items()}, open("fid_inception.pkl", "wb"))
+    state = torch.load("pt_inception-2015-12-05-6726825d.pth", weights_only=True)
+    numpy.savez("fid_inception.npz", **{k: v.numpy() for k, v in state.items()})
+
+It is read with ``allow_pickle=False``: a weights file can hold arrays only,
+never code (a pickle runs whatever it was made to run when loaded).
 """
 
 from __future__ import annotations
 
 import os
-import pickle
+import zipfile
 from typing import Sequence
 
 import flax.linen as nn
@@ -251,15 +254,24 @@ def params_from_state_dict(state: dict) -> dict:
 
 
 def load_fid_inception_weights(path: str) -> dict:
-  """Reads the pickled {name: numpy array} file at ``path`` into Flax params."""
+  """Reads the ``.npz`` of {name: numpy array} at ``path`` into Flax params.
+
+  Pickles are refused unread (loading one runs code); the error says how to
+  convert a pickle you trust.
+  """
   path = os.path.expanduser(path)
   if not os.path.isfile(path):
     raise InceptionWeightsError(f"config.eval.inception_weights={path!r} is not a file.")
-  with open(path, "rb") as f:
-    try:
-      state = pickle.load(f)
-    except Exception as e:  # any unpickling failure: say which file and why
-      raise InceptionWeightsError(f"Could not unpickle Inception weights {path!r}: {e}") from e
-  if not isinstance(state, dict):
-    raise InceptionWeightsError(f"{path!r} holds a {type(state).__name__}, not a dict of arrays.")
+  if not zipfile.is_zipfile(path):
+    raise InceptionWeightsError(
+        f"{path!r} is not an .npz archive. sigjax reads Inception weights from .npz only "
+        "(numpy.savez), never from a pickle, which runs code when loaded. To convert a "
+        "pickle of {name: array} that you trust: python -c \"import pickle, numpy; "
+        f"numpy.savez('fid_inception.npz', **pickle.load(open('{os.path.basename(path)}', 'rb')))\"")
+  try:
+    with np.load(path, allow_pickle=False) as archive:
+      state = {name: archive[name] for name in archive.files}
+  except ValueError as e:  # an object array inside: it would need pickle
+    raise InceptionWeightsError(f"{path!r} holds non-numeric arrays ({e}); expected numbers "
+                                "only.") from e
   return params_from_state_dict(state)
