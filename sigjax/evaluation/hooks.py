@@ -119,7 +119,11 @@ def make_evaluator(config, writer) -> Evaluator:
     def evaluate(samples, step):
       writer.write_image(step, "samples", image_grid(samples[:64]))
       metrics = {}
-      for score in scorers:
+      for i, score in enumerate(scorers):
+        if len(samples) > 1000:  # scoring thousands of images takes a while: say so
+          logging.info("evaluation at step %d: scorer %d of %d (%s) on %d samples", step, i + 1,
+                       len(scorers), getattr(score, "func", score).__class__.__name__,
+                       len(samples))
         metrics.update(score(samples))
       return metrics
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from typing import Callable
 
 import jax
 import ml_collections
+from absl import logging
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
@@ -110,13 +112,23 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
     # Only what the configured scores need (a sample grid alone needs one batch).
     count = evaluate.num_samples
     chunks = -(-count // eval_batch)
-    samples = np.concatenate(
-        [np.asarray(sample_fn(params, jax.random.fold_in(key, i))) for i in range(chunks)]
-    )[:count]
+    start = last = time.time()
+    parts = []
+    for i in range(chunks):
+      parts.append(np.asarray(sample_fn(params, jax.random.fold_in(key, i))))
+      if time.time() - last > 10 and is_writer:  # a long draw says where it is
+        logging.info("evaluation at step %d: %d of %d samples drawn", step,
+                     min((i + 1) * eval_batch, count), count)
+        last = time.time()
+    samples = np.concatenate(parts)[:count]
     if step >= config.num_steps and writer.enabled:
       # The final evaluation's samples, for anyone to score with their own code.
       np.savez_compressed(os.path.join(workdir, "samples_final.npz"), samples=samples, step=step)
-    return evaluate(samples, step)
+    metrics = evaluate(samples, step)
+    if time.time() - start > 10 and is_writer:
+      logging.info("evaluation at step %d took %.0f s (%d samples)", step, time.time() - start,
+                   count)
+    return metrics
 
   writer = MetricWriter(workdir, enabled=is_writer)
   evaluate = make_evaluator(config, writer)
