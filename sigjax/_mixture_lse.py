@@ -137,12 +137,12 @@ class StreamOut(NamedTuple):
   lse_all: jax.Array  # [N] log sum_m exp(q~_nm)
   lse_rest: jax.Array  # [N] the same over the columns outside the candidates
   q_anchor: jax.Array  # [N] q~ of the anchor candidate
+  err_anchor: jax.Array  # [N] its error bound (no gradient)
   err_weighted: jax.Array  # [N] softmax(q~)-weighted error bound (no gradient)
   rest_bound: jax.Array  # [N] log bound on sum_r exp(U_r) min(1, 2 e_r) (no gradient)
   rest_upper: jax.Array  # [N] log bound on sum_r exp(U_r) (no gradient)
   cand_index: jax.Array  # [N, k] int32, candidates by decreasing U
-  cand_q: jax.Array  # [N, k] q~ of the candidates (no gradient)
-  cand_err: jax.Array  # [N, k] their error bounds
+  tau: jax.Array  # [N] the k-th largest U: the rest is every column below it
   anchor_index: jax.Array  # [N] int32
   tie: jax.Array  # [N] bool: the k-th largest U was tied, candidates ambiguous
 
@@ -212,12 +212,12 @@ def _stream_forward(lhs, rhs, col, row_coef, col_norm, col_err, k, dot_coef,
       lse_all=ref + jnp.log(s_all),
       lse_rest=lse_rest,
       q_anchor=take(buf_q),
+      err_anchor=take(buf_e),
       err_weighted=e_sum / s_all,
       rest_bound=rest_upper + jnp.log(jnp.minimum(1.0, 2 * e_rest)),
       rest_upper=rest_upper,
       cand_index=buf_i,
-      cand_q=buf_q,
-      cand_err=buf_e,
+      tau=jnp.min(buf_u, axis=1),
       anchor_index=take(buf_i).astype(jnp.int32),
       tie=tie,
   )
@@ -241,8 +241,7 @@ def _stream_fwd(lhs, rhs, col, row_coef, col_norm, col_err, k, dot_coef, block_s
                 precision, keep_pre):
   out, pres = _stream_forward(lhs, rhs, col, row_coef, col_norm, col_err, k, dot_coef,
                               block_size, precision, keep_pre)
-  tau = out.cand_q[:, -1] + out.cand_err[:, -1]  # the k-th largest U
-  residuals = (lhs, rhs, col, row_coef, col_norm, col_err, out.lse_all, out.lse_rest, tau,
+  residuals = (lhs, rhs, col, row_coef, col_norm, col_err, out.lse_all, out.lse_rest, out.tau,
                out.cand_index[:, -1], out.anchor_index, pres)
   return out, residuals
 
@@ -335,33 +334,27 @@ def exact_log_likelihoods(x2d, theta2d, exact):
   return jnp.concatenate(parts, axis=1)
 
 
-def exact_lse_rows(x_rows, theta2d, exact, exact_diff=None, anchor_rows=None):
+def exact_lse_rows(x_rows, theta2d, exact, exact_diff, anchor_rows):
   """log sum_m exp(exact(x_n, theta_m)) over all M columns, [rows].
 
-  With ``anchor_rows`` (one theta row per x row) the sum is taken as
-  ``exact(x, anchor) + log sum_m exp(exact_diff(x, theta_m, anchor))``, so the
-  weights carry no rounding of the (possibly huge) absolute log-likelihoods.
-  Blocks of columns hold at most _EXACT_BLOCK_ENTRIES [rows, B, D] entries;
-  each block is checkpointed, so the backward keeps O(rows) per block.
+  Taken as ``exact(x, anchor) + log sum_m exp(exact_diff(x, theta_m, anchor))``
+  with one anchor theta row per x row, so the weights carry no rounding of the
+  (possibly huge) absolute log-likelihoods. Blocks of columns hold at most
+  _EXACT_BLOCK_ENTRIES [rows, B, D] entries; each block is checkpointed, so
+  the backward keeps O(rows) per block.
   """
   rows, d = x_rows.shape
   block = _exact_column_block(rows, d, theta2d.shape[0])
-  if anchor_rows is None:
-    logits_of = lambda blk: exact(x_rows[:, None, :], blk[None, :, :])
-    base = 0.0
-  else:
-    logits_of = lambda blk: exact_diff(x_rows[:, None, :], blk[None, :, :],
-                                       anchor_rows[:, None, :])
-    base = exact(x_rows, anchor_rows)
 
   @jax.checkpoint
   def body(lse, blk):
-    return jnp.logaddexp(lse, jax.nn.logsumexp(logits_of(blk[0]), axis=1)), None
+    logits = exact_diff(x_rows[:, None, :], blk[0][None, :, :], anchor_rows[:, None, :])
+    return jnp.logaddexp(lse, jax.nn.logsumexp(logits, axis=1)), None
 
   init = jnp.full((rows,), -jnp.inf, x_rows.dtype)
   blocks, tail = _blocks((theta2d,), block)
   lse, _ = _scan_blocks(body, init, blocks, tail)
-  return base + lse
+  return exact(x_rows, anchor_rows) + lse
 
 
 def _exact_argmax(x2d, theta2d, exact):
@@ -465,8 +458,7 @@ def mixture_lse_with_paths(x2d, theta2d, terms: Terms, *, block_size, precision,
   anchor_rows = jnp.take(theta2d, out.anchor_index, axis=0, mode="clip")
   exact_anchor = terms.exact(x2d, anchor_rows)
   cand_rel = exact_candidates(x2d, theta2d, out.cand_index, anchor_rows, terms.exact_diff)
-  slot = jnp.argmax(out.cand_q - out.cand_err, axis=1)[:, None]
-  err_anchor = jnp.take_along_axis(out.cand_err, slot, axis=1, mode="clip")[:, 0]
+  err_anchor = sg(out.err_anchor)
   rest_rel = out.lse_rest - out.q_anchor
   lse_cand = exact_anchor + jax.nn.logsumexp(
       jnp.concatenate([cand_rel, rest_rel[:, None]], axis=1), axis=1)
