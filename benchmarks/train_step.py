@@ -38,7 +38,7 @@ def seconds_per_step(name, example_shape, batch_size, steps):
     config.batch_size = batch_size
   mesh = make_mesh(0)
   trainer = build_trainer(config, example_shape, mesh)
-  n_critic = config.objective.n_critic
+  n_critic = trainer.objective.n_critic
   rng = np.random.default_rng(0)
   x = rng.uniform(-1, 1, (n_critic, config.batch_size) + example_shape).astype(np.float32)
   batch = jax.device_put(x, trainer.batch_sharding)
@@ -70,7 +70,7 @@ def main():
     t_plain, c = seconds_per_step(plain, shape, args.batch_size, steps)
     t_si, _ = seconds_per_step(si, shape, args.batch_size, steps)
     for name, t, cost in ((plain, t_plain, ""), (si, t_si, f"{(t_si - t_plain) / t_si:.1%}")):
-      print(f"| {name} | {c.batch_size} | {c.objective.n_critic} | {t * 1e3:.2f} | {1 / t:.1f} | {cost} |",
+      print(f"| {name} | {c.batch_size} | {c.objective.n_critic if c.objective.name != 'sig' else 1} | {t * 1e3:.2f} | {1 / t:.1f} | {cost} |",
             flush=True)
 
 

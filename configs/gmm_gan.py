@@ -31,7 +31,7 @@ def get_config():
   c.model.g_norm = "batch"
   c.optim.g_lr = c.optim.d_lr = 1e-4
   c.optim.b1 = 0.8
-  c.eval.num_samples = 50_000
-  c.eval.batch_size = 10_000
-  c.eval.protocol_samples = 2_500
+  c.eval_batch_size = 10_000
+  c.evals.modes.num_samples = 50_000
+  c.evals.modes.protocol_samples = 2_500
   return c

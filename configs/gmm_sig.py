@@ -21,7 +21,7 @@ def get_config():
   c.objective.name = "sig"
   c.objective.si_scale = 1.0
   c.objective.learn_scale = True
-  c.eval.sample_kernel_noise = True  # SIG's samples are x ~ p(x | theta)
-  c.eval.num_samples = 50_000
-  c.eval.batch_size = 10_000
+  c.objective.sample_kernel_noise = True  # SIG's samples are x ~ p(x | theta)
+  c.eval_batch_size = 10_000
+  c.evals.modes.num_samples = 50_000
   return c

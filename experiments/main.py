@@ -1,6 +1,7 @@
 """Trains a sigjax model: python -m experiments.main --config=CONFIG --workdir=DIR.
 
 Any config field can be overridden: --config.objective.si_weight=0.5.
+--show_config prints the resolved config (every key, after overrides) and exits.
 """
 
 from absl import app, flags, logging
@@ -18,13 +19,20 @@ EXIT_PREEMPTED = 143
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and samples.")
+flags.DEFINE_bool("show_config", False, "Print the resolved config (every key that "
+                  "--config.KEY=VALUE can override, with its value) and exit.")
 config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
-flags.mark_flags_as_required(["config", "workdir"])
+flags.mark_flags_as_required(["config"])
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  if FLAGS.show_config:
+    print(FLAGS.config)
+    return
+  if not FLAGS.workdir:
+    raise app.UsageError("--workdir is required (or --show_config to print the config).")
   quiet_library_logs()
   # Multi-host (e.g. TPU pods, SLURM): initialise the distributed runtime when
   # the environment describes one; a single host needs nothing.

@@ -49,17 +49,21 @@ def real_stacked_mnist_row(config) -> dict:
   """The Stacked-MNIST columns of real data, scored like generated samples.
 
   It calibrates the table: the classifier's high-quality fraction and
-  exp H(y|x) on real digits, and modes / KL of eval.num_samples real triples.
+  exp H(y|x) on real digits, and modes / KL of as many real triples as the
+  stacked_mnist evaluator scores.
   """
   from sigjax.data import make_dataset
-  from sigjax.evaluation.hooks import stacked_mnist_scorer
+  from sigjax.evaluation.evaluators import load_stacked_mnist_scorer
 
-  scorer = stacked_mnist_scorer(config)
-  if scorer is None:
-    raise ValueError("The Stacked-MNIST table needs config.eval.classifier_workdir "
-                     "(--set eval.classifier_workdir=DIR).")
-  data = make_dataset(config.data, global_batch_size=config.eval.batch_size, seed=config.seed)
-  images = np.concatenate([b["x"] for b in data.take(config.eval.num_samples)])
+  options = config.evals.stacked_mnist
+  if not options.classifier_workdir:
+    raise ValueError("The Stacked-MNIST table needs config.evals.stacked_mnist.classifier_workdir "
+                     "(--set evals.stacked_mnist.classifier_workdir=DIR).")
+  scorer = load_stacked_mnist_scorer(options.classifier_workdir,
+                                     high_quality_threshold=options.high_quality_threshold,
+                                     batch_size=config.eval_batch_size)
+  data = make_dataset(config.data, global_batch_size=config.eval_batch_size, seed=config.seed)
+  images = np.concatenate([b["x"] for b in data.take(options.num_samples)])
   return {f"eval/{k}": v for k, v in scorer(images).items()}
 
 

@@ -13,8 +13,12 @@ def tiny(spec, **overrides):
   name, _, arg = spec.partition(":")
   config = load_config_file(os.path.join(ROOT, "configs", f"{name}.py") + (f":{arg}" if arg else ""))
   small = {"num_devices": 1, "batch_size": 16, "num_steps": 2, "log_every": 1, "eval_every": 2,
-           "checkpoint_every": 2, "eval.num_samples": 64, "eval.batch_size": 32,
+           "checkpoint_every": 2, "eval_batch_size": 32, "test_examples": 64,
            "model.hidden": (16, 16), "data.num_examples": 64}
+  for name in config.get("evals", {}):  # every evaluator on at most 64 samples
+    for option in ("num_samples", "protocol_samples"):
+      if option in config.evals[name]:
+        small[f"evals.{name}.{option}"] = min(64, config.evals[name][option])
   small.update(overrides)
   for key, value in small.items():
     set_by_path(config, key, value, missing_ok=key not in overrides)

@@ -21,7 +21,7 @@ SIX_COLUMNS = {"eval/inception_score", "eval/high_quality", "eval/exp_h_y_given_
 def test_stacked_mnist_scores_come_from_the_trained_classifier(tmp_path):
   with tfds.testing.mock_data(num_examples=64):
     train_and_evaluate(tiny("mnist_classifier"), str(tmp_path / "classifier"))
-    config = tiny("stacked_mnist_dcgan:S", **{"eval.classifier_workdir": str(tmp_path / "classifier")})
+    config = tiny("stacked_mnist_dcgan:S", **{"evals.stacked_mnist.classifier_workdir": str(tmp_path / "classifier")})
     train_and_evaluate(config, str(tmp_path / "gan"))
   final = read_jsonl(tmp_path / "gan")[-1]
   assert SIX_COLUMNS <= set(final)
@@ -33,7 +33,7 @@ def test_stacked_mnist_scores_come_from_the_trained_classifier(tmp_path):
 
 
 def test_missing_classifier_fails_before_training(tmp_path):
-  config = tiny("stacked_mnist_dcgan:S", **{"eval.classifier_workdir": str(tmp_path / "nothing")})
+  config = tiny("stacked_mnist_dcgan:S", **{"evals.stacked_mnist.classifier_workdir": str(tmp_path / "nothing")})
   with tfds.testing.mock_data(num_examples=64):
     with pytest.raises(FileNotFoundError, match="(?s)No MNIST classifier.*configs/mnist_classifier.py"):
       train_and_evaluate(config, str(tmp_path / "gan"))

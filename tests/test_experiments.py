@@ -40,10 +40,10 @@ def test_sweep_combinations_are_the_product_of_the_grid():
 
 def test_set_by_path_names_unknown_keys_unless_allowed():
   config = load_config_file(os.path.join(ROOT, "configs", "gmm_gan.py"))
-  set_by_path(config, "eval.num_samples", 9)
-  assert config.eval.num_samples == 9
-  with pytest.raises(KeyError, match="'eval.num_sample'.*num_samples"):
-    set_by_path(config, "eval.num_sample", 9)
+  set_by_path(config, "evals.modes.num_samples", 9)
+  assert config.evals.modes.num_samples == 9
+  with pytest.raises(KeyError, match="'evals.modes.num_sample'.*num_samples"):
+    set_by_path(config, "evals.modes.num_sample", 9)
   set_by_path(config, "model.nothing", 1, missing_ok=True)
   assert "nothing" not in config.model
 

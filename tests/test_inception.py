@@ -101,20 +101,20 @@ def test_cifar_runs_log_is_and_fid_with_weights_and_say_why_without(random_param
                                                                   caplog):
   path = tmp_path / "fid_inception.npz"
   np.savez(path, **inception.state_dict_from_params(random_params))
-  small = {"model.dim": 8, "eval.num_samples": 8, "eval.batch_size": 8, "eval.is_splits": 2,
-           "eval.fid_reference_samples": 8}
+  small = {"model.dim": 8, "evals.inception.num_samples": 8, "eval_batch_size": 8,
+           "evals.inception.splits": 2, "evals.inception.fid_reference_samples": 8}
   with tfds.testing.mock_data(num_examples=16):
-    train_and_evaluate(tiny("cifar10_dcgan", **small, **{"eval.inception_weights": str(path)}),
+    train_and_evaluate(tiny("cifar10_dcgan", **small, **{"evals.inception.weights": str(path)}),
                        str(tmp_path / "with"))
     with caplog.at_level(logging.WARNING):
       train_and_evaluate(tiny("cifar10_dcgan", **small), str(tmp_path / "without"))
     with pytest.raises(inception.InceptionWeightsError, match="is not a file"):
-      train_and_evaluate(tiny("cifar10_dcgan", **small, **{"eval.inception_weights": "nope.npz"}),
+      train_and_evaluate(tiny("cifar10_dcgan", **small, **{"evals.inception.weights": "nope.npz"}),
                          str(tmp_path / "bad"))
   final = read_jsonl(tmp_path / "with")[-1]
   assert {"eval/inception_score", "eval/inception_score_std", "eval/fid"} <= set(final)
   assert np.isfinite(final["eval/fid"]) and final["eval/inception_score"] >= 1
   assert len(list((tmp_path / "with").glob("fid_reference_cifar10_8_*.npz"))) == 1
   assert not any(k.startswith("eval/") for k in read_jsonl(tmp_path / "without")[-1])
-  assert "Inception Score and FID skipped: config.eval.inception_weights is empty" in caplog.text
+  assert "Inception Score and FID skipped: config.evals.inception.weights is empty" in caplog.text
   assert not os.listdir(tmp_path / "bad" / "checkpoints")  # failed before any step

@@ -19,9 +19,9 @@ from sigjax.training.loop import NonFiniteLossError
 CONFIGS = {
     "gmm_gan": {}, "gmm_sig": {}, "gmm_gansi": {},
     # Stacked-MNIST scoring has its own test (test_evaluation.py).
-    "stacked_mnist_dcgan:S": {"eval.classifier_workdir": ""},
-    "stacked_mnist_dcgan_si:L": {"eval.classifier_workdir": ""},
-    "cifar10_dcgan": {"model.dim": 8, "eval.num_samples": 128},
+    "stacked_mnist_dcgan:S": {"evals.stacked_mnist.classifier_workdir": ""},
+    "stacked_mnist_dcgan_si:L": {"evals.stacked_mnist.classifier_workdir": ""},
+    "cifar10_dcgan": {"model.dim": 8, "evals.inception.num_samples": 128},
     "cifar10_dcgan_si": {"model.dim": 8},
     "cifar10_wgangp": {"model.dim": 8, "objective.n_critic": 2},
     "cifar10_wgangp_si": {"model.dim": 8, "objective.n_critic": 2},
@@ -44,7 +44,7 @@ def test_every_config_trains_two_steps(spec, tmp_path):
     assert 0 <= final["eval/modes"] <= 25
     assert os.path.exists(tmp_path / "samples" / "scatter_00000002.png")
     saved = np.load(tmp_path / "samples_final.npz")
-    assert saved["samples"].shape == (config.eval.num_samples, 2) and int(saved["step"]) == 2
+    assert saved["samples"].shape == (config.evals.modes.num_samples, 2) and int(saved["step"]) == 2
   elif spec != "mnist_classifier":
     assert os.path.exists(tmp_path / "samples" / "samples_00000002.png")
     # No scorer configured here: the evaluation draws only the grid's 64 samples.
@@ -105,7 +105,7 @@ def test_nan_guard_keeps_last_good_checkpoint(tmp_path):
 
 def test_offline_without_prepared_data_fails_fast(tmp_path):
   config = tiny("stacked_mnist_dcgan:S", **{"data.data_dir": str(tmp_path / "empty"),
-                                            "eval.classifier_workdir": ""})
+                                            "evals.stacked_mnist.classifier_workdir": ""})
   start = time.time()
   with pytest.raises(DataNotPreparedError, match="(?s)not prepared.*prepare_data"):
     train_and_evaluate(config, str(tmp_path / "wd"))

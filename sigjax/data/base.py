@@ -1,15 +1,11 @@
-"""The step-indexed data set interface and the factory that picks one by name."""
+"""The step-indexed data set interface every input pipeline returns."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Callable, Iterator
 
-import ml_collections
 import numpy as np
-
-DATASETS = ("grid", "ring", "mnist", "stacked_mnist", "cifar10", "local")
-
 
 @dataclasses.dataclass(frozen=True)
 class StepIndexedDataset:
@@ -38,30 +34,3 @@ class StepIndexedDataset:
     """Batches 0, 1, ... holding the first ``count`` examples; the last batch is cut."""
     for i in range(-(-count // self.local_batch_size)):
       yield {k: v[:count - i * self.local_batch_size] for k, v in self.batch(i).items()}
-
-
-def make_dataset(
-    config: ml_collections.ConfigDict,
-    *,
-    global_batch_size: int,
-    seed: int,
-    process_index: int = 0,
-    process_count: int = 1,
-    split: str = "train",
-) -> StepIndexedDataset:
-  """Builds the data set named by ``config.name`` (see DATASETS)."""
-  if global_batch_size % process_count:
-    raise ValueError(
-        f"batch size {global_batch_size} is not divisible by the {process_count} processes."
-    )
-  local = global_batch_size // process_count
-  kwargs = dict(local_batch_size=local, seed=seed, process_index=process_index,
-                process_count=process_count)
-  name = config.name
-  if name in ("grid", "ring"):
-    from sigjax.data import grid
-    return grid.make(config, **kwargs)
-  if name in ("mnist", "stacked_mnist", "cifar10", "local"):
-    from sigjax.data import images
-    return images.make(config, split=split, **kwargs)
-  raise ValueError(f"unknown data set {name!r}; choose from {DATASETS}.")

@@ -1,7 +1,7 @@
 """Stacked-MNIST scores: label each colour channel with the MNIST classifier.
 
 The classifier is the one ``configs/mnist_classifier.py`` trains; its workdir
-is ``config.eval.classifier_workdir``. The arithmetic is
+is the ``classifier_workdir`` option of the ``stacked_mnist`` evaluator. The arithmetic is
 ``sigjax.evaluation.scores.stacked_mnist_metrics``.
 """
 

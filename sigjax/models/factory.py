@@ -1,35 +1,107 @@
-"""Builds (generator, discriminator) from ``config.model``."""
+"""The model table: ``config.model_name`` picks a generator/discriminator pair,
+``config.model`` holds that pair's fields and nothing else.
 
-import ml_collections
+  pair = model_spec("dcgan32", {"dim": 64, "z_dim": 128})   # validates fields
+  generator, discriminator = pair.build(example_shape)
 
+Each pair is a frozen dataclass, so its fields, defaults and types are
+documented in one place, and a field another architecture owns (``hidden``
+for ``dcgan32``) fails with the valid ones listed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Mapping
+
+import flax.linen as nn
+
+from sigjax._fields import from_fields
 from sigjax.models import dcgan, mlp
 
-ARCHITECTURES = ("mlp", "dcgan28", "dcgan32")
+NORMS = ("batch", "layer", "none")
 
 
-def make_models(config: ml_collections.ConfigDict, example_shape):
-  """Returns (generator, discriminator) flax modules for ``config.model``."""
-  m = config.model
-  if m.arch == "mlp":
-    out_dim = 1
-    for s in example_shape:
-      out_dim *= s
-    hidden = tuple(m.hidden)
-    d_hidden = tuple(m.get("d_hidden") or hidden)
-    init_std = float(m.get("init_std", 0.0))
-    if m.d_norm != "none":
-      raise ValueError("model.d_norm must be 'none' for arch 'mlp' (its discriminator has "
-                       "no normalisation); use model.maxout_pieces to change its units.")
-    return (mlp.MLPGenerator(out_dim, hidden, norm=m.g_norm, init_std=init_std),
-            mlp.MLPDiscriminator(d_hidden, maxout_pieces=int(m.get("maxout_pieces", 1)),
-                                 init_std=init_std))
-  if m.arch == "dcgan28":
-    if m.size not in dcgan.DISCRIMINATOR_CHANNELS:
-      raise ValueError(f"model.size must be one of S/M/L, got {m.size!r}.")
-    return (
-        dcgan.MnistGenerator(channels=example_shape[-1], norm=m.g_norm),
-        dcgan.MnistDiscriminator(dcgan.DISCRIMINATOR_CHANNELS[m.size], norm=m.d_norm),
-    )
-  if m.arch == "dcgan32":
-    return (dcgan.CifarGenerator(m.dim, norm=m.g_norm), dcgan.CifarDiscriminator(m.dim, norm=m.d_norm))
-  raise ValueError(f"unknown model.arch {m.arch!r}; choose from {ARCHITECTURES}.")
+def _check_norm(field: str, value: str, allowed=NORMS) -> None:
+  if value not in allowed:
+    raise ValueError(f"model.{field}={value!r}; choose from {allowed}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class MLPPair:
+  """Toy MLPs for the 2-D mixtures (the literature's grid networks with
+  hidden=(400,)*4, d_hidden=(200,)*3, maxout_pieces=5, init_std=0.02)."""
+
+  z_dim: int = 64
+  hidden: tuple[int, ...] = (128, 128, 128)  # generator widths
+  d_hidden: tuple[int, ...] = ()  # discriminator widths; () = hidden
+  maxout_pieces: int = 1  # discriminator units: 1 = ReLU, k = maxout of k pieces
+  init_std: float = 0.0  # > 0: N(0, init_std^2) weights instead of flax's default
+  g_norm: str = "batch"  # "batch" | "layer" | "none"
+
+  def __post_init__(self):
+    _check_norm("g_norm", self.g_norm)
+    if self.maxout_pieces < 1 or self.init_std < 0:
+      raise ValueError("model.maxout_pieces must be >= 1 and model.init_std >= 0.")
+
+  def build(self, example_shape) -> tuple[nn.Module, nn.Module]:
+    return (mlp.MLPGenerator(math.prod(example_shape), tuple(self.hidden), norm=self.g_norm,
+                             init_std=self.init_std),
+            mlp.MLPDiscriminator(tuple(self.d_hidden or self.hidden),
+                                 maxout_pieces=self.maxout_pieces, init_std=self.init_std))
+
+
+@dataclasses.dataclass(frozen=True)
+class MnistDCGANPair:
+  """Stacked MNIST's DCGAN (Unrolled GAN's): 28x28 images, discriminator size S/M/L."""
+
+  z_dim: int = 100
+  size: str = "M"
+  g_norm: str = "batch"
+  d_norm: str = "none"
+
+  def __post_init__(self):
+    if self.size not in dcgan.DISCRIMINATOR_CHANNELS:
+      raise ValueError(f"model.size must be one of S/M/L, got {self.size!r}.")
+    _check_norm("g_norm", self.g_norm)
+    _check_norm("d_norm", self.d_norm)
+
+  def build(self, example_shape) -> tuple[nn.Module, nn.Module]:
+    return (dcgan.MnistGenerator(channels=example_shape[-1], norm=self.g_norm),
+            dcgan.MnistDiscriminator(dcgan.DISCRIMINATOR_CHANNELS[self.size], norm=self.d_norm))
+
+
+@dataclasses.dataclass(frozen=True)
+class CifarDCGANPair:
+  """CIFAR-10's DCGAN-style pair of the WGAN-GP paper, width ``dim``: 32x32x3 images."""
+
+  z_dim: int = 128
+  dim: int = 64
+  g_norm: str = "batch"
+  d_norm: str = "none"
+
+  def __post_init__(self):
+    _check_norm("g_norm", self.g_norm)
+    _check_norm("d_norm", self.d_norm)
+
+  def build(self, example_shape) -> tuple[nn.Module, nn.Module]:
+    del example_shape  # fixed at 32x32x3
+    return (dcgan.CifarGenerator(self.dim, norm=self.g_norm),
+            dcgan.CifarDiscriminator(self.dim, norm=self.d_norm))
+
+
+MODELS = {"mlp": MLPPair, "dcgan28": MnistDCGANPair, "dcgan32": CifarDCGANPair}
+ARCHITECTURES = tuple(MODELS)
+
+
+def model_spec(name: str, fields: Mapping):
+  """``MODELS[name](**fields)``; an unknown name or field raises ValueError naming the valid ones."""
+  if name not in MODELS:
+    raise ValueError(f"unknown model_name {name!r}; choose from {ARCHITECTURES}.")
+  return from_fields(MODELS[name], fields, where="model", what=f"a field of model {name!r}")
+
+
+def make_models(name: str, fields: Mapping, example_shape) -> tuple[nn.Module, nn.Module]:
+  """(generator, discriminator) flax modules of model ``name`` with ``fields``."""
+  return model_spec(name, fields).build(example_shape)

@@ -261,7 +261,7 @@ def load_fid_inception_weights(path: str) -> dict:
   """
   path = os.path.expanduser(path)
   if not os.path.isfile(path):
-    raise InceptionWeightsError(f"config.eval.inception_weights={path!r} is not a file.")
+    raise InceptionWeightsError(f"Inception weights {path!r} is not a file (config.evals.<name>.weights).")
   if not zipfile.is_zipfile(path):
     raise InceptionWeightsError(
         f"{path!r} is not an .npz archive. sigjax reads Inception weights from .npz only "

@@ -1,19 +1,19 @@
 """Supervised training of the MNIST classifier (config.task = "classifier").
 
 It shares the mesh, data, checkpoint and metric plumbing of the GAN loop; the
-saved params (workdir/checkpoints) are what the Stacked-MNIST metrics load.
+saved params (workdir/checkpoints) are what the Stacked-MNIST evaluator loads
+(sigjax.evaluation.classifier_checkpoint). Its config (configs/mnist_classifier.py)
+has its own sections: optim.lr / b1 / b2, test_examples, eval_batch_size.
 """
 
 from __future__ import annotations
 
-import os
 
 import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import orbax.checkpoint as ocp
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from sigjax.data import make_dataset
@@ -43,30 +43,12 @@ def accuracy(params, images, labels, *, batch_size=1000) -> float:
   return correct / len(images)
 
 
-def load_classifier_params(workdir: str) -> dict:
-  """The params of the latest checkpoint in ``workdir`` (a classifier run's workdir).
-
-  Raises FileNotFoundError naming the command that trains one.
-  """
-  directory = os.path.abspath(os.path.join(os.path.expanduser(workdir), "checkpoints"))
-  manager = ocp.CheckpointManager(directory) if os.path.isdir(directory) else None
-  step = manager.latest_step() if manager else None
-  if step is None:
-    raise FileNotFoundError(
-        f"No MNIST classifier checkpoint in {directory}. Train one with:\n"
-        f"  python -m experiments.main --config=configs/mnist_classifier.py --workdir={workdir}")
-  # Restored without a target: the saved ClassifierState comes back as a dict.
-  restored = manager.restore(step)
-  manager.close()
-  return jax.device_get(restored["params"])
-
-
 def train_classifier(config, workdir: str, mesh) -> ClassifierState:
   model = MnistClassifier()
-  tx = optax.adam(config.optim.g_lr, b1=config.optim.b1, b2=config.optim.b2)
+  tx = optax.adam(config.optim.lr, b1=config.optim.b1, b2=config.optim.b2)
   train = make_dataset(config.data, global_batch_size=config.batch_size, seed=config.seed,
                        process_index=jax.process_index(), process_count=jax.process_count())
-  test = make_dataset(config.data, global_batch_size=config.eval.batch_size, seed=config.seed,
+  test = make_dataset(config.data, global_batch_size=config.eval_batch_size, seed=config.seed,
                       split="test")
   params = model.init(jax.random.PRNGKey(config.seed), jnp.zeros((1,) + train.example_shape))
   state = ClassifierState(jnp.asarray(0, jnp.int32), params, tx.init(params))
@@ -92,11 +74,14 @@ def train_classifier(config, workdir: str, mesh) -> ClassifierState:
 
   def evaluate_state(state, step):
     del step
-    batches = list(test.take(config.eval.num_samples))
+    batches = list(test.take(config.test_examples))
     return {"eval/test_accuracy": accuracy(
         state.params, np.concatenate([b["x"] for b in batches]),
         np.concatenate([b["label"] for b in batches]))}
 
   writer = MetricWriter(workdir, enabled=jax.process_index() == 0)
-  return run_loop(config, workdir, state, train_step=step_fn, step_inputs=step_inputs,
-                  evaluate_state=evaluate_state, checkpointer=checkpointer, writer=writer)
+  return run_loop(state, workdir=workdir, num_steps=config.num_steps, log_every=config.log_every,
+                  checkpoint_every=config.checkpoint_every,
+                  eval_due=lambda step: step % config.eval_every == 0, train_step=step_fn,
+                  step_inputs=step_inputs, evaluate_state=evaluate_state,
+                  checkpointer=checkpointer, writer=writer)

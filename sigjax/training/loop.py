@@ -80,11 +80,14 @@ def nan_message(step, checkpointer, metrics=None) -> str:
   )
 
 
-def run_loop(config, workdir: str, state, *, train_step: Callable, step_inputs: Callable,
+def run_loop(state, *, workdir: str, num_steps: int, log_every: int, checkpoint_every: int,
+             eval_due: Callable[[int], bool], train_step: Callable, step_inputs: Callable,
              evaluate_state: Callable, checkpointer, writer: MetricWriter):
-  """Runs ``state`` from its step to ``config.num_steps``; returns the final state.
+  """Runs ``state`` from its step to ``num_steps``; returns the final state.
 
   Args:
+    log_every, checkpoint_every: cadences in steps (the last step does both).
+    eval_due: step -> whether to evaluate after it (the last step always does).
     train_step: (state, *step_inputs(step)) -> (state, metrics), jitted.
     step_inputs: step -> tuple of global arrays for that step.
     evaluate_state: (state, step) -> {"eval/...": value}; may write pictures.
@@ -106,23 +109,23 @@ def run_loop(config, workdir: str, state, *, train_step: Callable, step_inputs: 
       checkpointer.save(step, state)
 
   step = int(state.step)
-  progress = Progress(step, config.num_steps)
+  progress = Progress(step, num_steps)
   last_metrics = {}
   preempted_at = None
   try:
-    if step >= config.num_steps:
+    if step >= num_steps:
       logging.info("The run in %s is already complete (step %d); evaluating it.", workdir, step)
       last_metrics = run_eval(state, step)
     with PreemptionFlag() as preempted:
       first = step
-      while step < config.num_steps:
+      while step < num_steps:
         state, metrics = train_step(state, *step_inputs(step))
         step += 1
         if step == first + 1:
           # The first step includes compilation: time steps/s and ETA from here.
           jax.block_until_ready(metrics)
           progress.restart_clock(step)
-        if step % config.log_every == 0 or step == config.num_steps:
+        if step % log_every == 0 or step == num_steps:
           host = {k: float(v) for k, v in jax.device_get(metrics).items()}
           if not all(np.isfinite(v) for v in host.values()):
             raise NonFiniteLossError(nan_message(step, checkpointer, host))
@@ -131,9 +134,9 @@ def run_loop(config, workdir: str, state, *, train_step: Callable, step_inputs: 
           if writer.enabled:
             progress.log(step, host["steps_per_sec"], host)
           last_metrics = host
-        if step % config.checkpoint_every == 0 or step == config.num_steps:
+        if step % checkpoint_every == 0 or step == num_steps:
           save(state, step)
-        if step % config.eval_every == 0 or step == config.num_steps:
+        if eval_due(step) or step == num_steps:
           last_metrics.update(run_eval(state, step))
           progress.restart_clock(step)
         if preempted.raised:

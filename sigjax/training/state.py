@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import flax
@@ -30,22 +29,23 @@ class TrainState:
   key: jax.Array
 
 
-def make_optimizers(config) -> tuple[optax.GradientTransformation, optax.GradientTransformation]:
-  o = config.optim
-  g_tx = optax.adam(o.g_lr, b1=o.b1, b2=o.b2)
-  d_tx = optax.adam(o.d_lr, b1=o.b1, b2=o.b2)
-  return g_tx, d_tx
+def make_optimizers(*, g_lr: float, d_lr: float, b1: float, b2: float
+                    ) -> tuple[optax.GradientTransformation, optax.GradientTransformation]:
+  """Adam for the generator and for the discriminator."""
+  return optax.adam(g_lr, b1=b1, b2=b2), optax.adam(d_lr, b1=b1, b2=b2)
 
 
-def init_state(config, generator, discriminator, example_shape, g_tx, d_tx) -> TrainState:
-  key = jax.random.PRNGKey(config.seed)
+def init_state(objective, generator, discriminator, example_shape, g_tx, d_tx, *, seed: int,
+               z_dim: int, use_ema: bool) -> TrainState:
+  """The step-0 state of ``objective``'s run (no discriminator params without a critic)."""
+  key = jax.random.PRNGKey(seed)
   g_key, d_key, run_key = jax.random.split(key, 3)
-  z = jnp.zeros((2, config.model.z_dim), jnp.float32)
+  z = jnp.zeros((2, z_dim), jnp.float32)
   g_params = {
       "net": generator.init(g_key, z),
-      "log_scale": jnp.asarray(math.log(config.objective.si_scale), jnp.float32),
+      "log_scale": jnp.asarray(objective.initial_log_scale, jnp.float32),
   }
-  if config.objective.name == "sig":
+  if objective.critic_loss is None:
     d_params = {}
   else:
     d_params = discriminator.init(d_key, jnp.zeros((2,) + tuple(example_shape), jnp.float32))
@@ -56,6 +56,6 @@ def init_state(config, generator, discriminator, example_shape, g_tx, d_tx) -> T
       g_opt_state=g_tx.init(g_params),
       d_opt_state=d_tx.init(d_params),
       # A copy: the step donates the state, and aliased buffers cannot be donated.
-      g_ema=jax.tree.map(jnp.copy, g_params) if config.optim.ema_decay > 0 else {},
+      g_ema=jax.tree.map(jnp.copy, g_params) if use_ema else {},
       key=run_key,
   )

@@ -9,13 +9,14 @@ import optax
 from sigjax.training.state import TrainState
 
 
-def make_train_step(config, critic_loss, generator_loss, g_tx, d_tx):
-  """Returns train_step(state, x) -> (state, metrics).
+def make_train_step(objective, g_tx, d_tx, *, ema_decay: float = 0.0):
+  """Returns train_step(state, x) -> (state, metrics) for ``objective``.
 
   ``x`` is [n_critic, B, ...]: critic iteration i uses x[i] (fresh real data
   each time, as in WGAN-GP), and the generator's SIG term uses x[-1].
+  ``ema_decay`` > 0 keeps an exponential moving average of the generator.
   """
-  ema_decay = config.optim.ema_decay
+  critic_loss, generator_loss = objective.critic_loss, objective.generator_loss
 
   def train_step(state: TrainState, x):
     key = jax.random.fold_in(state.key, state.step)

@@ -1,4 +1,10 @@
-"""train_and_evaluate(config, workdir): GAN / WGAN-GP / SIG runs.
+"""train_and_evaluate(config, workdir): GAN / WGAN-GP / SIG runs, and the
+MNIST classifier that scores Stacked MNIST.
+
+The config becomes values once, here: the model pair (``config.model_name``,
+``config.model``), the ``Objective`` (``config.objective``), the optimisers and
+the evaluators (``config.evals``). Everything below this module receives those
+values and the few numbers it uses, never the config.
 
 Data parallel over a ('data',) mesh: the state is replicated, each step's
 batch is sharded along its batch axis, and one jitted step runs on all
@@ -21,13 +27,13 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from sigjax.data import make_dataset
-from sigjax.evaluation.hooks import make_evaluator
-from sigjax.models import make_models
+from sigjax.evaluation.evaluators import EvalContext, check_evals, make_evaluators
+from sigjax.models import model_spec
 from sigjax.training.checkpoints import Checkpointer
 from sigjax.training.config_checks import validate_config
-from sigjax.training.losses import make_losses
 from sigjax.training.loop import run_loop
 from sigjax.training.metrics_writer import MetricWriter
+from sigjax.training.objective_builder import Objective, make_objective, objective_settings
 from sigjax.training.state import TrainState, init_state, make_optimizers
 from sigjax.training.step import make_train_step
 
@@ -44,75 +50,83 @@ def make_mesh(num_devices: int = 0) -> Mesh:
 @dataclasses.dataclass
 class Trainer:
   """The pieces of a run: initial state (replicated on the mesh), the jitted
-  train step and the model's sampler."""
+  train step and the objective (whose sampler draws evaluation samples)."""
 
   state: TrainState
   train_step: Callable
-  sample: Callable
+  objective: Objective
   batch_sharding: NamedSharding
 
 
 def build_trainer(config, example_shape, mesh: Mesh) -> Trainer:
-  """Models, optimisers, losses and the jitted data-parallel step for ``config``."""
+  """Models, optimisers, objective and the jitted data-parallel step for ``config``."""
   replicated = NamedSharding(mesh, P())
   batch_sharding = NamedSharding(mesh, P(None, "data"))
-  generator, discriminator = make_models(config, example_shape)
-  g_tx, d_tx = make_optimizers(config)
-  critic_loss, generator_loss, sample = make_losses(config, generator, discriminator)
-  state = init_state(config, generator, discriminator, example_shape, g_tx, d_tx)
+  models = model_spec(config.model_name, config.model)
+  generator, discriminator = models.build(example_shape)
+  optim = config.optim
+  g_tx, d_tx = make_optimizers(g_lr=optim.g_lr, d_lr=optim.d_lr, b1=optim.b1, b2=optim.b2)
+  objective = make_objective(objective_settings(config.objective), generator, discriminator,
+                             z_dim=models.z_dim, num_generated=config.batch_size)
+  state = init_state(objective, generator, discriminator, example_shape, g_tx, d_tx,
+                     seed=config.seed, z_dim=models.z_dim, use_ema=optim.ema_decay > 0)
   train_step = jax.jit(
-      make_train_step(config, critic_loss, generator_loss, g_tx, d_tx),
+      make_train_step(objective, g_tx, d_tx, ema_decay=optim.ema_decay),
       in_shardings=(replicated, batch_sharding),
       out_shardings=(replicated, replicated),
       donate_argnums=0,
   )
-  return Trainer(jax.device_put(state, replicated), train_step, sample, batch_sharding)
+  return Trainer(jax.device_put(state, replicated), train_step, objective, batch_sharding)
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   """Trains (or resumes) the run described by ``config`` in ``workdir``.
 
-  Returns the final TrainState.
+  ``config.task`` picks the trainer (TASKS); all share run_loop. Returns the
+  final train state.
   """
   validate_config(config)
-  workdir = os.path.abspath(workdir)
-  is_writer = jax.process_index() == 0
-  mesh = make_mesh(config.get("num_devices", 0))
-  if config.task == "classifier":
-    from sigjax.training.classifier import train_classifier
+  return TASKS[config.task](config, os.path.abspath(workdir))
 
-    return train_classifier(config, workdir, mesh)
+
+def train_generative(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
+  """A GAN, WGAN-GP or SIG run (with or without the SI term)."""
+  # Every section is checked before any data is read or any network built.
+  model_spec(config.model_name, config.model)
+  settings = objective_settings(config.objective)
+  check_evals(config.evals)
+  is_writer = jax.process_index() == 0
+  mesh = make_mesh(config.num_devices)
   if config.batch_size % mesh.size:
     raise ValueError(f"batch_size={config.batch_size} is not divisible by the {mesh.size} devices.")
   replicated = NamedSharding(mesh, P())
 
-  n_critic = config.objective.n_critic if config.objective.name != "sig" else 1
   dataset = make_dataset(
       config.data, global_batch_size=config.batch_size, seed=config.seed,
       process_index=jax.process_index(), process_count=jax.process_count(),
   )
   trainer = build_trainer(config, dataset.example_shape, mesh)
+  n_critic = trainer.objective.n_critic
   if is_writer:
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "config.json"), "w") as f:
       f.write(config.to_json_best_effort(indent=2))
   checkpointer = Checkpointer(workdir, keep=config.keep_checkpoints)
   state = checkpointer.restore_latest_or(trainer.state, replicated)
-  eval_batch = config.eval.batch_size
-  sample_fn = jax.jit(lambda p, k: trainer.sample(p, k, eval_batch), out_shardings=replicated)
+  eval_batch = config.eval_batch_size
+  sample_fn = jax.jit(lambda p, k: trainer.objective.sample(p, k, eval_batch),
+                      out_shardings=replicated)
+  use_ema = config.optim.ema_decay > 0
 
   def global_batch(step):
     # n_critic consecutive data-set batches per step: a pure function of step.
     parts = [dataset.batch(step * n_critic + i)["x"] for i in range(n_critic)]
     return jax.make_array_from_process_local_data(trainer.batch_sharding, np.stack(parts))
 
-  def evaluate_state(state, step):
-    params = state.g_ema if config.optim.ema_decay > 0 else state.g_params
+  def draw(params, step, count):
     key = jax.random.fold_in(jax.random.PRNGKey(config.seed + 1), step)
-    # Only what the configured scores need (a sample grid alone needs one batch).
-    count = evaluate.num_samples
     chunks = -(-count // eval_batch)
-    start = last = time.time()
+    last = time.time()
     parts = []
     for i in range(chunks):
       parts.append(np.asarray(sample_fn(params, jax.random.fold_in(key, i))))
@@ -120,18 +134,48 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
         logging.info("evaluation at step %d: %d of %d samples drawn", step,
                      min((i + 1) * eval_batch, count), count)
         last = time.time()
-    samples = np.concatenate(parts)[:count]
-    if step >= config.num_steps and writer.enabled:
+    return np.concatenate(parts)[:count]
+
+  def evaluate_state(state, step):
+    final = step >= config.num_steps
+    due = [e for e in evaluators if e.due(step, final=final)]
+    if not due:
+      return {}
+    start = time.time()
+    # Only what the due evaluators need (a sample grid alone needs one batch).
+    count = max(e.num_samples for e in due)
+    samples = draw(state.g_ema if use_ema else state.g_params, step, count)
+    if final and writer.enabled:
       # The final evaluation's samples, for anyone to score with their own code.
       np.savez_compressed(os.path.join(workdir, "samples_final.npz"), samples=samples, step=step)
-    metrics = evaluate(samples, step)
+    metrics = {}
+    for i, evaluator in enumerate(due):
+      if len(samples) > 1000 and is_writer:  # scoring thousands of samples takes a while: say so
+        logging.info("evaluation at step %d: evaluator %d of %d (%s) on %d samples", step, i + 1,
+                     len(due), evaluator.name, evaluator.num_samples)
+      scores = evaluator.score(samples[:evaluator.num_samples], step)
+      metrics.update({f"eval/{k}": v for k, v in scores.items()})
     if time.time() - start > 10 and is_writer:
       logging.info("evaluation at step %d took %.0f s (%d samples)", step, time.time() - start,
                    count)
     return metrics
 
   writer = MetricWriter(workdir, enabled=is_writer)
-  evaluate = make_evaluator(config, writer)
-  return run_loop(config, workdir, state, train_step=trainer.train_step,
-                  step_inputs=lambda step: (global_batch(step),),
+  label = settings.name if settings.name == "sig" else f"{settings.name}, lambda={settings.si_weight:g}"
+  evaluators = make_evaluators(
+      config.evals, EvalContext(config.data, config.eval_batch_size, writer, label))
+  return run_loop(state, workdir=workdir, num_steps=config.num_steps, log_every=config.log_every,
+                  checkpoint_every=config.checkpoint_every,
+                  eval_due=lambda step: any(e.due(step, final=False) for e in evaluators),
+                  train_step=trainer.train_step, step_inputs=lambda step: (global_batch(step),),
                   evaluate_state=evaluate_state, checkpointer=checkpointer, writer=writer)
+
+
+def _train_classifier(config, workdir):
+  from sigjax.training.classifier import train_classifier
+
+  return train_classifier(config, workdir, make_mesh(config.num_devices))
+
+
+# config.task -> trainer(config, workdir). Each reads its own config sections.
+TASKS = {"generative": train_generative, "classifier": _train_classifier}

@@ -1,0 +1,165 @@
+"""Builds the ``Objective`` a run trains: models plugged into the pure losses.
+
+Three files, three jobs: ``sigjax.loss`` is the SIG NLL (eq. 1),
+``sigjax.objectives`` the pure GAN losses of logits (eqs. 3, 4, WGAN-GP);
+this module binds them to a generator and discriminator, once, from
+``config.objective``:
+
+* ``gan``: eq. (3) for D; generator ``generator_loss`` (non-saturating by
+  default) + ``si_weight`` * SIG NLL (eq. 4).
+* ``wgan_gp``: WGAN critic loss + ``gp_weight`` * gradient penalty; generator
+  ``-D(G(z))`` + ``si_weight`` * SIG NLL.
+* ``sig``: pure maximum likelihood, the SIG NLL alone; no discriminator.
+
+The train step only sees the resulting ``Objective``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from sigjax import objectives
+from sigjax._fields import from_fields
+from sigjax.loss import sig_nll
+
+OBJECTIVES = ("gan", "wgan_gp", "sig")
+GENERATOR_LOSSES = {
+    "nonsaturating": objectives.nonsaturating_generator_loss,
+    "minimax": objectives.minimax_generator_loss,
+    "exp_logit": objectives.exp_logit_generator_loss,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectiveSettings:
+  """``config.objective``, checked: ``ObjectiveSettings(**config.objective)``."""
+
+  name: str = "gan"  # gan | wgan_gp | sig
+  generator_loss: str = "nonsaturating"  # gan only
+  si_weight: float = 0.0  # lambda of eq. (4)
+  si_scale: float = 0.05  # std of the Gaussian kernel p(x | theta) (its start when learned)
+  learn_scale: bool = False
+  gp_weight: float = 10.0  # wgan_gp only
+  n_critic: int = 1  # critic updates per generator update (1 for sig)
+  sample_kernel_noise: bool = False  # samples are x ~ p(x | theta), not theta
+
+  def __post_init__(self):
+    def need(cond, msg):
+      if not cond:
+        raise ValueError(f"config: objective.{msg}")
+
+    need(self.name in OBJECTIVES, f"name={self.name!r}; choose from {OBJECTIVES}.")
+    need(self.generator_loss in GENERATOR_LOSSES,
+         f"generator_loss={self.generator_loss!r}; choose from {tuple(GENERATOR_LOSSES)}.")
+    need(math.isfinite(self.si_weight) and self.si_weight >= 0,
+         f"si_weight (lambda) must be finite and >= 0, got {self.si_weight}.")
+    need(math.isfinite(self.si_scale) and self.si_scale > 0,
+         f"si_scale (SIG kernel std) must be finite and > 0, got {self.si_scale}.")
+    need(math.isfinite(self.gp_weight) and self.gp_weight >= 0,
+         f"gp_weight must be finite and >= 0, got {self.gp_weight}.")
+    need(self.n_critic >= 1, f"n_critic must be >= 1, got {self.n_critic}.")
+
+
+def objective_settings(fields) -> ObjectiveSettings:
+  """ObjectiveSettings(**fields); an unknown field raises ValueError naming the valid ones."""
+  return from_fields(ObjectiveSettings, fields, where="objective", what="an objective setting")
+
+
+@dataclasses.dataclass(frozen=True)
+class Objective:
+  """What the train step runs.
+
+  critic_loss: (d_params, g_params, x [B, ...], key) -> (loss, metrics), or
+    None when there is no discriminator (sig).
+  generator_loss: (g_params, d_params, x [B, ...], key) -> (loss, metrics).
+  sample: (g_params, key, n) -> n model samples.
+  n_critic: critic updates per step, each on its own real batch.
+  initial_log_scale: log of the kernel std the generator params start with.
+  """
+
+  critic_loss: Callable | None
+  generator_loss: Callable
+  sample: Callable
+  n_critic: int
+  initial_log_scale: float
+
+
+def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_dim: int,
+                   num_generated: int) -> Objective:
+  """The Objective of ``settings`` for these flax modules.
+
+  Args:
+    settings: the checked ``config.objective``.
+    generator: z [M, z_dim] -> theta [M, ...].
+    discriminator: x [B, ...] -> logits [B] (unused for sig).
+    z_dim: the generator's latent size.
+    num_generated: M, the theta draws per generator step (the global batch).
+  """
+  s = settings
+
+  def kernel_scale(g_params):
+    log_scale = g_params["log_scale"]
+    if not s.learn_scale:
+      log_scale = jax.lax.stop_gradient(log_scale)
+    return jnp.exp(log_scale)
+
+  def generate(g_params, key, n):
+    """theta = g_phi(z) for n draws of z ~ N(0, I)."""
+    z = jax.random.normal(key, (n, z_dim), jnp.float32)
+    return generator.apply(g_params["net"], z)
+
+  def sample(g_params, key, n):
+    """Model samples: theta, plus kernel noise when settings.sample_kernel_noise."""
+    k_theta, k_noise = jax.random.split(key)
+    theta = generate(g_params, k_theta, n)
+    if s.sample_kernel_noise:
+      theta = theta + kernel_scale(g_params) * jax.random.normal(k_noise, theta.shape)
+    return theta
+
+  def critic_loss(d_params, g_params, x, key):
+    k_z, k_gp = jax.random.split(key)
+    fake = jax.lax.stop_gradient(generate(g_params, k_z, x.shape[0]))
+    d = lambda v: discriminator.apply(d_params, v)
+    real_out, fake_out = d(x), d(fake)
+    if s.name == "gan":
+      loss = objectives.discriminator_loss(real_out, fake_out)
+      return loss, {"d_loss": loss}
+    wdist = -objectives.wgan_critic_loss(real_out, fake_out)
+    gp = jnp.mean(objectives.gradient_penalty(d, x, fake, k_gp))
+    loss = -wdist + s.gp_weight * gp
+    return loss, {"d_loss": loss, "wasserstein": wdist, "gradient_penalty": gp}
+
+  def generator_loss(g_params, d_params, x, key):
+    theta = generate(g_params, key, num_generated)
+    metrics = {}
+    uses_sig = s.name == "sig" or s.si_weight > 0
+    sig = sig_nll(x, theta, scale=kernel_scale(g_params)) if uses_sig else jnp.zeros(())
+    if s.name == "sig":
+      loss = jnp.mean(sig)
+    else:
+      out = discriminator.apply(d_params, theta)
+      if s.name == "gan":
+        adversarial = GENERATOR_LOSSES[s.generator_loss](out)
+      else:
+        adversarial = objectives.wgan_generator_loss(out)
+      metrics["adversarial"] = jnp.mean(adversarial)
+      loss = objectives.gan_si_generator_loss(adversarial, sig, si_weight=s.si_weight)
+    if uses_sig:
+      metrics["sig_nll"] = jnp.mean(sig)
+      metrics["kernel_scale"] = kernel_scale(g_params)
+    metrics["g_loss"] = loss
+    return loss, metrics
+
+  has_critic = s.name != "sig"
+  return Objective(
+      critic_loss=critic_loss if has_critic else None,
+      generator_loss=generator_loss,
+      sample=sample,
+      n_critic=s.n_critic if has_critic else 1,
+      initial_log_scale=math.log(s.si_scale),
+  )
