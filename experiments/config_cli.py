@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 import ml_collections
@@ -59,7 +60,12 @@ def set_by_path(config: ml_collections.ConfigDict, dotted: str, value, *,
 
 
 def parse_flags_or_explain(flags_module, argv):
-  """A flags_parser for absl.app.run: bad --config.x.y overrides exit with a clear message."""
+  """A flags_parser for absl.app.run: a missing config file or a bad --config.x.y
+  override exits with a one-line message."""
+  spec = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), None)
+  if spec is not None and not os.path.isfile(spec.partition(":")[0]):
+    sys.exit(f"error: config file {spec.partition(':')[0]!r} does not exist "
+             f"(--config=path/to/config.py[:arg]).")
   try:
     return flags_module.FLAGS(argv)
   except (AttributeError, KeyError, flags_module.Error) as error:

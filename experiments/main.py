@@ -21,6 +21,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and samples.")
 flags.DEFINE_bool("show_config", False, "Print the resolved config (every key that "
                   "--config.KEY=VALUE can override, with its value) and exit.")
+flags.DEFINE_bool("allow_config_change", False, "Resume a workdir whose stored config differs "
+                  "in keys that change the run (model, objective, seed, data, optimiser).")
 config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
 flags.mark_flags_as_required(["config"])
 
@@ -43,7 +45,7 @@ def main(argv):
   logging.info("JAX process %d/%d, %d local devices: %s", jax.process_index(),
                jax.process_count(), jax.local_device_count(), jax.devices())
   try:
-    train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    train_and_evaluate(FLAGS.config, FLAGS.workdir, allow_config_change=FLAGS.allow_config_change)
   except Preempted as e:
     logging.warning("%s", e)
     raise SystemExit(EXIT_PREEMPTED)

@@ -7,9 +7,11 @@ Images come out as float32 in [-1, 1] (the generators end in tanh), NHWC.
 from __future__ import annotations
 
 import os
+import zipfile
 
 import grain
 import numpy as np
+from absl import logging
 
 from sigjax.data.base import StepIndexedDataset
 
@@ -48,8 +50,9 @@ def tfds_source(name: str, split: str, data_dir: str | None):
 class _ArraySource:
   """A grain-compatible random-access source over in-memory arrays."""
 
-  def __init__(self, images: np.ndarray, labels: np.ndarray | None):
+  def __init__(self, images: np.ndarray, labels: np.ndarray | None, to_unit=None):
     self.images, self.labels = images, labels
+    self.to_unit = to_unit  # raw pixels -> float32 in [-1, 1]; None: uint8 range
 
   def __len__(self):
     return len(self.images)
@@ -61,20 +64,82 @@ class _ArraySource:
     return out
 
 
+class BadLocalDataError(ValueError):
+  """A local .npz that cannot be read as images; the message names the fix."""
+
+
+LOCAL_FORMAT = """data.name=local reads an .npz (numpy.savez) with x_train (and optionally y_train,
+x_test, y_test): images [N, H, W, C] (or [N, H, W] grayscale), either uint8 in
+[0, 255] or float in [0, 1] or [-1, 1]; labels int [N]."""
+
+
+def _pixel_range(images: np.ndarray, where: str):
+  """(to_unit, description) for the images' dtype and range; raises BadLocalDataError."""
+  if images.dtype == np.uint8:
+    return _to_unit, "uint8 [0, 255]"
+  if np.issubdtype(images.dtype, np.integer):
+    low, high = int(images.min()), int(images.max())
+    if low < 0 or high > 255:
+      raise BadLocalDataError(f"{where}: integer pixels must lie in [0, 255], found "
+                              f"[{low}, {high}].\n{LOCAL_FORMAT}")
+    return _to_unit, f"{images.dtype} [0, 255]"
+  if not np.issubdtype(images.dtype, np.floating):
+    raise BadLocalDataError(f"{where}: pixels of dtype {images.dtype} are not images.\n"
+                            f"{LOCAL_FORMAT}")
+  finite = np.isfinite(images)
+  if not finite.all():
+    raise BadLocalDataError(f"{where}: {int(images.size - finite.sum())} pixels are NaN or "
+                            f"Inf; clean the data first.")
+  low, high = float(images.min()), float(images.max())
+  if low >= 0 and high <= 1:
+    return (lambda x: np.asarray(x, np.float32) * 2.0 - 1.0), "float [0, 1]"
+  if low >= -1 and high <= 1:
+    return (lambda x: np.asarray(x, np.float32)), "float [-1, 1]"
+  hint = (" (float pixels in [0, 255]: save them as uint8, or divide by 255)"
+          if low >= 0 and high <= 255 else "")
+  raise BadLocalDataError(f"{where}: float pixels must lie in [0, 1] or [-1, 1], found "
+                          f"[{low:g}, {high:g}]{hint}.\n{LOCAL_FORMAT}")
+
+
 def local_source(path: str, split: str) -> _ArraySource:
-  """An .npz with x_train / y_train (and optionally x_test / y_test), uint8 NHWC."""
+  """The images of an .npz in LOCAL_FORMAT, checked: type, layout, range, NaN/Inf.
+
+  Grayscale [N, H, W] gets a channel axis and NCHW (channels 1 or 3 first,
+  not last) is transposed to NHWC, each said in the log; anything else
+  that is not an image array is refused with the format.
+  """
   path = os.path.expanduser(path)
   if not os.path.exists(path):
     raise FileNotFoundError(f"local data file {path!r} does not exist (config.data.path).")
+  if not zipfile.is_zipfile(path):
+    raise BadLocalDataError(
+        f"{path!r} is not an .npz archive (a .npy array or another file type?). Save it with "
+        f"numpy.savez(path, x_train=images, y_train=labels).\n{LOCAL_FORMAT}")
   key = "train" if split.startswith("train") else "test"
-  with np.load(path) as f:
+  with np.load(path, allow_pickle=False) as f:
     if f"x_{key}" not in f:
-      raise KeyError(f"{path!r} has no array x_{key}; it has {sorted(f.keys())}.")
+      raise BadLocalDataError(f"{path!r} has no array x_{key}; it has {sorted(f.keys())}.\n"
+                              f"{LOCAL_FORMAT}")
     images = f[f"x_{key}"]
     labels = f[f"y_{key}"] if f"y_{key}" in f else None
+  where = f"{path!r} x_{key}"
   if images.ndim == 3:
+    logging.info("%s: grayscale [N, H, W] images, given one channel.", where)
     images = images[..., None]
-  return _ArraySource(images, labels)
+  if images.ndim != 4:
+    raise BadLocalDataError(f"{where} has shape {images.shape}; images are [N, H, W, C].\n"
+                            f"{LOCAL_FORMAT}")
+  if len(images) == 0:
+    raise BadLocalDataError(f"{where} is empty (shape {images.shape}).")
+  if images.shape[1] in (1, 3) and images.shape[-1] not in (1, 3):
+    logging.info("%s: NCHW %s transposed to NHWC.", where, images.shape)
+    images = np.ascontiguousarray(images.transpose(0, 2, 3, 1))
+  if labels is not None and len(labels) != len(images):
+    raise BadLocalDataError(f"{path!r}: {len(images)} images but {len(labels)} labels.")
+  to_unit, description = _pixel_range(images, where)
+  logging.info("%s: %d images of %s, pixels %s, mapped to [-1, 1].", where, len(images),
+               images.shape[1:], description)
+  return _ArraySource(images, labels, to_unit)
 
 
 def _to_unit(image) -> np.ndarray:
@@ -96,6 +161,7 @@ def make(config, *, split, local_batch_size, seed, process_index, process_count)
     source = local_source(config.path, split)
   else:
     source = tfds_source(_TFDS_NAMES[name], split, config.get("data_dir"))
+  to_unit = getattr(source, "to_unit", None) or _to_unit  # tfds images are uint8
 
   ds = grain.MapDataset.source(source)
   size = len(source)
@@ -114,7 +180,7 @@ def make(config, *, split, local_batch_size, seed, process_index, process_count)
   def get_batch(step):
     # Host p takes batch s * P + p of the host-local batching: disjoint shares.
     b = ds[step * process_count + process_index]
-    out = {"x": _to_unit(b["image"])}
+    out = {"x": to_unit(b["image"])}
     if "label" in b:
       out["label"] = np.asarray(b["label"], np.int32)
     return out

@@ -28,6 +28,12 @@ def _check_norm(field: str, value: str, allowed=NORMS) -> None:
     raise ValueError(f"model.{field}={value!r}; choose from {allowed}.")
 
 
+def _check_shape(name: str, example_shape, expected: str, ok: bool) -> None:
+  if not ok:
+    raise ValueError(f"model {name!r} makes {expected}, but the data's examples have shape "
+                     f"{tuple(example_shape)}; use data of that shape or another model_name.")
+
+
 @dataclasses.dataclass(frozen=True)
 class MLPPair:
   """Toy MLPs for the 2-D mixtures (the literature's grid networks with
@@ -68,6 +74,8 @@ class MnistDCGANPair:
     _check_norm("d_norm", self.d_norm)
 
   def build(self, example_shape) -> tuple[nn.Module, nn.Module]:
+    _check_shape("dcgan28", example_shape, "28x28 images with any channel count",
+                 len(example_shape) == 3 and tuple(example_shape[:2]) == (28, 28))
     return (dcgan.MnistGenerator(channels=example_shape[-1], norm=self.g_norm),
             dcgan.MnistDiscriminator(dcgan.DISCRIMINATOR_CHANNELS[self.size], norm=self.d_norm))
 
@@ -86,7 +94,8 @@ class CifarDCGANPair:
     _check_norm("d_norm", self.d_norm)
 
   def build(self, example_shape) -> tuple[nn.Module, nn.Module]:
-    del example_shape  # fixed at 32x32x3
+    _check_shape("dcgan32", example_shape, "32x32x3 images (RGB)",
+                 tuple(example_shape) == (32, 32, 3))
     return (dcgan.CifarGenerator(self.dim, norm=self.g_norm),
             dcgan.CifarDiscriminator(self.dim, norm=self.d_norm))
 

@@ -9,7 +9,9 @@ sigjax downloads no weights. ``load_fid_inception_weights(path)`` reads an
 ``.npz`` of {name: numpy array} with pytorch-fid's state-dict names and layouts
 (e.g. ``Mixed_5b.branch1x1.conv.weight`` as [out, in, kh, kw],
 ``fc.weight`` as [1008, 2048]), which is how the widely used
-``pt_inception-2015-12-05`` file converts to NumPy:
+``pt_inception-2015-12-05`` file converts to NumPy
+(``python tools/convert_pytorch_fid_weights.py pt_inception-2015-12-05-6726825d.pth
+fid_inception.npz``, which needs torch for that one step), in essence:
 
     state = torch.load("pt_inception-2015-12-05-6726825d.pth", weights_only=True)
     numpy.savez("fid_inception.npz", **{k: v.numpy() for k, v in state.items()})

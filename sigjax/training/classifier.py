@@ -79,7 +79,7 @@ def train_classifier(config, workdir: str, mesh) -> ClassifierState:
         state.params, np.concatenate([b["x"] for b in batches]),
         np.concatenate([b["label"] for b in batches]))}
 
-  writer = MetricWriter(workdir, enabled=jax.process_index() == 0)
+  writer = MetricWriter(workdir, enabled=jax.process_index() == 0, resume_step=int(state.step))
   return run_loop(state, workdir=workdir, num_steps=config.num_steps, log_every=config.log_every,
                   checkpoint_every=config.checkpoint_every,
                   eval_due=lambda step: step % config.eval_every == 0, train_step=step_fn,

@@ -13,10 +13,10 @@ import signal
 from typing import Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
+from sigjax.training.checkpoints import all_finite
 from sigjax.training.metrics_writer import MetricWriter, Progress
 
 
@@ -36,12 +36,6 @@ class Preempted(Exception):
     super().__init__(f"Preempted by SIGTERM at step {step}; a checkpoint of step {step} is in "
                      f"{workdir}/checkpoints. Rerun the same command to resume.")
     self.step = step
-
-
-def all_finite(tree) -> bool:
-  leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)
-            if jnp.issubdtype(x.dtype, jnp.floating)]
-  return bool(jnp.all(jnp.stack(leaves))) if leaves else True
 
 
 class PreemptionFlag:
@@ -76,7 +70,7 @@ def nan_message(step, checkpointer, metrics=None) -> str:
       f"Training diverged: non-finite values at step {step}{shown}. Nothing was "
       f"saved for this state; {where}. Rerun the same command to resume from it, "
       "e.g. with a lower learning rate (--config.optim.g_lr / d_lr) or a larger "
-      "--config.objective.si_scale."
+      "--config.objective.si_scale, adding --allow_config_change since the config changes."
   )
 
 
@@ -150,6 +144,13 @@ def run_loop(state, *, workdir: str, num_steps: int, log_every: int, checkpoint_
   if preempted_at is not None:
     raise Preempted(preempted_at, workdir)
   if writer.enabled:
-    with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
-      json.dump({"step": step, **last_metrics}, f, indent=2)
+    path = os.path.join(workdir, "final_metrics.json")
+    final = {"step": step, **last_metrics}
+    if os.path.exists(path):  # a finished run evaluated again keeps its training metrics
+      with open(path) as f:
+        previous = json.load(f)
+      if previous.get("step") == step:
+        final = {**previous, **final}
+    with open(path, "w") as f:
+      json.dump(final, f, indent=2)
   return state

@@ -15,9 +15,33 @@ from absl import logging
 from PIL import Image
 
 
+def _drop_rows_after(path: str, step: int) -> None:
+  """Keeps the rows of metrics.jsonl up to ``step`` (and any unparseable tail is dropped)."""
+  kept = []
+  with open(path) as f:
+    for line in f:
+      try:
+        row = json.loads(line)
+      except json.JSONDecodeError:  # a line cut by a kill -9
+        break
+      if row.get("step", 0) <= step:
+        kept.append(line if line.endswith("\n") else line + "\n")
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    f.writelines(kept)
+  os.replace(tmp, path)
+
+
 class MetricWriter:
 
-  def __init__(self, workdir: str, *, enabled: bool = True):
+  """Writes a run's scalars and pictures.
+
+  ``resume_step``: the step the run (re)starts from. Rows of an earlier
+  attempt after it are dropped from metrics.jsonl (and purged from
+  TensorBoard), since the resumed run writes those steps again.
+  """
+
+  def __init__(self, workdir: str, *, enabled: bool = True, resume_step: int | None = None):
     self.enabled = enabled
     self.workdir = workdir
     if not enabled:
@@ -25,8 +49,12 @@ class MetricWriter:
     from tensorboardX import SummaryWriter
 
     os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
-    self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
-    self._jsonl = open(os.path.join(workdir, "metrics.jsonl"), "a")
+    path = os.path.join(workdir, "metrics.jsonl")
+    if resume_step is not None and os.path.exists(path):
+      _drop_rows_after(path, resume_step)
+    purge = resume_step + 1 if resume_step else None
+    self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"), purge_step=purge)
+    self._jsonl = open(path, "a")
 
   def write_scalars(self, step: int, scalars: dict) -> None:
     if not self.enabled:

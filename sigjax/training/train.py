@@ -15,10 +15,11 @@ its own share through jax.make_array_from_process_local_data. The cadence
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import jax
 import ml_collections
@@ -36,6 +37,7 @@ from sigjax.training.metrics_writer import MetricWriter
 from sigjax.training.objective_builder import Objective, make_objective, objective_settings
 from sigjax.training.state import TrainState, init_state, make_optimizers
 from sigjax.training.step import make_train_step
+from sigjax.training.workdir import WorkdirLock, check_config, write_config
 
 
 def make_mesh(num_devices: int = 0) -> Mesh:
@@ -68,6 +70,8 @@ def build_trainer(config, example_shape, mesh: Mesh) -> Trainer:
   g_tx, d_tx = make_optimizers(g_lr=optim.g_lr, d_lr=optim.d_lr, b1=optim.b1, b2=optim.b2)
   objective = make_objective(objective_settings(config.objective), generator, discriminator,
                              z_dim=models.z_dim, num_generated=config.batch_size)
+  # Eager on purpose: a jitted init fuses N(0, s^2) draws differently (1 ulp), which
+  # would change every published seed's trajectory.
   state = init_state(objective, generator, discriminator, example_shape, g_tx, d_tx,
                      seed=config.seed, z_dim=models.z_dim, use_ema=optim.ema_decay > 0)
   train_step = jax.jit(
@@ -79,22 +83,38 @@ def build_trainer(config, example_shape, mesh: Mesh) -> Trainer:
   return Trainer(jax.device_put(state, replicated), train_step, objective, batch_sharding)
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
+                       allow_config_change: bool = False):
   """Trains (or resumes) the run described by ``config`` in ``workdir``.
 
-  ``config.task`` picks the trainer (TASKS); all share run_loop. Returns the
-  final train state.
+  ``config.task`` picks the trainer (TASKS); all share run_loop. Every config
+  section and the workdir's identity (sigjax.training.workdir) are checked
+  before anything is written; a second live run in the same workdir is
+  refused. Returns the final train state.
   """
   validate_config(config)
-  return TASKS[config.task](config, os.path.abspath(workdir))
+  task = TASKS[config.task]
+  task.check(config)
+  workdir = os.path.abspath(workdir)
+  config_json = config.to_json_best_effort(indent=2)
+  check_config(workdir, config_json, allow_config_change=allow_config_change)
+  is_writer = jax.process_index() == 0
+  with WorkdirLock(workdir) if is_writer else contextlib.nullcontext():
+    if is_writer:
+      write_config(workdir, config_json)
+    return task.run(config, workdir)
+
+
+def check_generative(config: ml_collections.ConfigDict) -> None:
+  """The generative task's sections, checked before any data is read or network built."""
+  model_spec(config.model_name, config.model)
+  objective_settings(config.objective)
+  check_evals(config.evals)
 
 
 def train_generative(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   """A GAN, WGAN-GP or SIG run (with or without the SI term)."""
-  # Every section is checked before any data is read or any network built.
-  model_spec(config.model_name, config.model)
   settings = objective_settings(config.objective)
-  check_evals(config.evals)
   is_writer = jax.process_index() == 0
   mesh = make_mesh(config.num_devices)
   if config.batch_size % mesh.size:
@@ -107,10 +127,6 @@ def train_generative(config: ml_collections.ConfigDict, workdir: str) -> TrainSt
   )
   trainer = build_trainer(config, dataset.example_shape, mesh)
   n_critic = trainer.objective.n_critic
-  if is_writer:
-    os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-      f.write(config.to_json_best_effort(indent=2))
   checkpointer = Checkpointer(workdir, keep=config.keep_checkpoints)
   state = checkpointer.restore_latest_or(trainer.state, replicated)
   eval_batch = config.eval_batch_size
@@ -160,7 +176,7 @@ def train_generative(config: ml_collections.ConfigDict, workdir: str) -> TrainSt
                    count)
     return metrics
 
-  writer = MetricWriter(workdir, enabled=is_writer)
+  writer = MetricWriter(workdir, enabled=is_writer, resume_step=int(state.step))
   label = settings.name if settings.name == "sig" else f"{settings.name}, lambda={settings.si_weight:g}"
   evaluators = make_evaluators(
       config.evals, EvalContext(config.data, config.eval_batch_size, writer, label))
@@ -177,5 +193,13 @@ def _train_classifier(config, workdir):
   return train_classifier(config, workdir, make_mesh(config.num_devices))
 
 
-# config.task -> trainer(config, workdir). Each reads its own config sections.
-TASKS = {"generative": train_generative, "classifier": _train_classifier}
+class Task(NamedTuple):
+  check: Callable  # config -> None; raises ValueError naming a bad field
+  run: Callable  # (config, workdir) -> final state
+
+
+# config.task -> its trainer. Each reads its own config sections.
+TASKS = {
+    "generative": Task(check_generative, train_generative),
+    "classifier": Task(lambda config: None, _train_classifier),
+}
