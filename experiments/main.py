@@ -4,10 +4,13 @@ Any config field can be overridden: --config.objective.si_weight=0.5.
 --show_config prints the resolved config (every key, after overrides) and exits.
 """
 
+import sys
+
 from absl import app, flags, logging
 import jax
 from ml_collections import config_flags
 
+from experiments import distributed
 from experiments.cli_logging import quiet_library_logs
 from experiments.config_cli import parse_flags_or_explain
 from sigjax.training import train_and_evaluate
@@ -23,6 +26,11 @@ flags.DEFINE_bool("show_config", False, "Print the resolved config (every key th
                   "--config.KEY=VALUE can override, with its value) and exit.")
 flags.DEFINE_bool("allow_config_change", False, "Resume a workdir whose stored config differs "
                   "in keys that change the run (model, objective, seed, data, optimiser).")
+flags.DEFINE_string("coordinator_address", None, "Multi-process runs outside a detected cluster: "
+                    "HOST:PORT of process 0, the same for every process.")
+flags.DEFINE_integer("num_processes", None, "Multi-process runs: how many processes join.")
+flags.DEFINE_integer("process_id", None, "Multi-process runs: this process's index, 0 .. N-1.")
+flags.DEFINE_integer("initialization_timeout", 300, "Seconds to wait for every process to join.")
 config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
 flags.mark_flags_as_required(["config"])
 
@@ -36,16 +44,18 @@ def main(argv):
   if not FLAGS.workdir:
     raise app.UsageError("--workdir is required (or --show_config to print the config).")
   quiet_library_logs()
-  # Multi-host (e.g. TPU pods, SLURM): initialise the distributed runtime when
-  # the environment describes one; a single host needs nothing.
+  # Multi-process: explicit flags, or a cluster JAX detects (TPU pods, SLURM);
+  # a single process needs nothing.
   try:
-    jax.distributed.initialize()
-  except (ValueError, RuntimeError) as e:
-    logging.info("Single-host run (jax.distributed not initialised: %s).", e)
+    distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id,
+                           timeout_s=FLAGS.initialization_timeout)
+  except distributed.DistributedInitError as e:
+    sys.exit(f"error: {e}")
   logging.info("JAX process %d/%d, %d local devices: %s", jax.process_index(),
                jax.process_count(), jax.local_device_count(), jax.devices())
   try:
-    train_and_evaluate(FLAGS.config, FLAGS.workdir, allow_config_change=FLAGS.allow_config_change)
+    train_and_evaluate(FLAGS.config, FLAGS.workdir,
+                       allow_config_change=FLAGS.allow_config_change)
   except Preempted as e:
     logging.warning("%s", e)
     raise SystemExit(EXIT_PREEMPTED)
