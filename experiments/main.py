@@ -14,7 +14,15 @@ from experiments import distributed
 from experiments.cli_logging import quiet_library_logs
 from experiments.config_cli import parse_flags_or_explain
 from sigjax.training import train_and_evaluate
-from sigjax.training.loop import Preempted
+from sigjax.data.images import BadLocalDataError, DataNotPreparedError
+from sigjax.training.checkpoints import CheckpointSaveError, NoUsableCheckpointError
+from sigjax.training.loop import NonFiniteLossError, Preempted
+from sigjax.training.workdir import WorkdirConfigMismatch, WorkdirLocked
+
+# The run's own failure reports (each names the cause and the way on).
+EXPECTED_FAILURES = (CheckpointSaveError, NoUsableCheckpointError, NonFiniteLossError,
+                     WorkdirConfigMismatch, WorkdirLocked, DataNotPreparedError,
+                     BadLocalDataError)
 
 # 128 + SIGTERM, as a shell reports a process the signal ended: schedulers
 # (SLURM --requeue, Kubernetes restarts) treat it as "not finished".
@@ -59,6 +67,13 @@ def main(argv):
   except Preempted as e:
     logging.warning("%s", e)
     raise SystemExit(EXIT_PREEMPTED)
+  except EXPECTED_FAILURES as e:
+    # Failures whose message says what happened and what to do: no traceback.
+    sys.exit(f"error: {e}")
+  except ValueError as e:
+    if not str(e).startswith("config:"):
+      raise
+    sys.exit(f"error: {e}")
 
 
 if __name__ == "__main__":

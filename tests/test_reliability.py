@@ -1,6 +1,7 @@
 """Runs that never lie: workdir identity and lock, unusable checkpoints, metrics
 after a resume, validated local data, and kill -9 at random moments."""
 
+import errno
 import json
 import os
 import signal
@@ -15,7 +16,8 @@ import pytest
 from helpers import ROOT, read_jsonl, tiny
 from sigjax.data.images import BadLocalDataError, local_source
 from sigjax.training import train_and_evaluate
-from sigjax.training.checkpoints import Checkpointer, NoUsableCheckpointError
+from sigjax.training.checkpoints import (Checkpointer, CheckpointSaveError,
+                                         NoUsableCheckpointError)
 from sigjax.training.workdir import WorkdirConfigMismatch, WorkdirLock, WorkdirLocked
 
 
@@ -98,6 +100,19 @@ def test_resumed_metrics_have_no_repeated_rows_and_reevaluation_keeps_them(tmp_p
   train_and_evaluate(tiny("gmm_gan", num_steps=4), str(tmp_path))  # finished: evaluates again
   final = json.loads((tmp_path / "final_metrics.json").read_text())
   assert {"d_loss", "g_loss", "eval/modes"} <= set(final) and final["step"] == 4
+
+
+def test_a_failed_save_is_one_line_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+  train_and_evaluate(tiny("gmm_gan", num_steps=2), str(tmp_path))
+
+  def disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+  monkeypatch.setattr(ocp.CheckpointManager, "save", disk_full)
+  with pytest.raises(CheckpointSaveError,
+                     match=r"step 4 .*No space left on device.*step 2 is the last good one"):
+    train_and_evaluate(tiny("gmm_gan", num_steps=4), str(tmp_path))
+  assert os.listdir(tmp_path / "checkpoints") == ["2"]
 
 
 def _npz(tmp_path, name, **arrays):

@@ -22,6 +22,10 @@ import orbax.checkpoint as ocp
 from absl import logging
 
 
+class CheckpointSaveError(OSError):
+  """A checkpoint could not be written; earlier checkpoints are untouched."""
+
+
 class NoUsableCheckpointError(RuntimeError):
   """Every checkpoint in the workdir was unreadable or non-finite."""
 
@@ -103,7 +107,17 @@ class Checkpointer:
         "or use another --workdir.")
 
   def save(self, step: int, state) -> None:
-    self._manager.save(int(step), args=ocp.args.StandardSave(state), force=True)
+    """Saves ``state`` as ``step``; a failure (full disk, lost mount) raises
+    CheckpointSaveError in one line naming the last checkpoint that is safe."""
+    try:
+      self._manager.save(int(step), args=ocp.args.StandardSave(state), force=True)
+    except Exception as error:
+      last = self._manager.latest_step()
+      where = f"step {last} is the last good one" if last is not None else "none was saved yet"
+      raise CheckpointSaveError(
+          f"Saving checkpoint step {step} in {self.directory} failed ({_one_line(error)}); "
+          f"{where}. Fix the cause (e.g. free disk space) and rerun the same command to "
+          "resume.") from error
 
   def close(self) -> None:
     self._manager.wait_until_finished()
