@@ -21,7 +21,7 @@ CONFIGS = {
     # Stacked-MNIST scoring has its own test (test_evaluation.py).
     "stacked_mnist_dcgan:S": {"evals.stacked_mnist.classifier_workdir": ""},
     "stacked_mnist_dcgan_si:L": {"evals.stacked_mnist.classifier_workdir": ""},
-    "cifar10_dcgan": {"model.dim": 8, "evals.inception.num_samples": 128},
+    # cifar10_dcgan trains in tests/test_multihost.py (1 device and 2 x 4).
     "cifar10_dcgan_si": {"model.dim": 8},
     "cifar10_wgangp": {"model.dim": 8, "objective.n_critic": 2},
     "cifar10_wgangp_si": {"model.dim": 8, "objective.n_critic": 2},
@@ -71,14 +71,6 @@ def test_resume_matches_uninterrupted_run(tmp_path):
   assert int(again.step) == 4
   with open(tmp_path / "b" / "final_metrics.json") as f:
     assert json.load(f)["eval/modes"] >= 0
-
-
-def test_eight_devices_match_one(tmp_path):
-  assert jax.device_count() == 8
-  one = train_and_evaluate(tiny("gmm_gansi", num_devices=1), str(tmp_path / "one"))
-  eight = train_and_evaluate(tiny("gmm_gansi", num_devices=8), str(tmp_path / "eight"))
-  for a, b in zip(_params(one), _params(eight)):
-    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_nan_guard_keeps_last_good_checkpoint(tmp_path):

@@ -10,6 +10,8 @@ histogram of high-quality samples with the uniform distribution.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 # Samples per evaluation in VEEGAN's and PacGAN's tables.
@@ -71,7 +73,7 @@ def scatter_image(samples: np.ndarray, means: np.ndarray, *, title: str = "") ->
   ax.scatter(means[:, 0], means[:, 1], s=12, marker="x", c="tab:red")
   lim = np.abs(means).max() + 1.5
   ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
-  ax.set_title(title, fontsize=8)
+  ax.set_title(textwrap.fill(title, 60), fontsize=8)  # long titles wrap, never cut
   fig.tight_layout()
   fig.canvas.draw()
   image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
