@@ -3,13 +3,14 @@
 import logging
 import os
 import pickle
+import sys
 
 import jax
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from helpers import read_jsonl, tiny
+from helpers import ROOT, read_jsonl, tiny
 from sigjax.evaluation.inception_scores import InceptionScorer
 from sigjax.models import inception
 from sigjax.evaluation.evaluators import EvalContext, make_evaluators
@@ -123,3 +124,50 @@ def test_cifar_runs_log_is_and_fid_with_weights_and_say_why_without(random_param
   assert [e.name for e in built] == ["samples"]  # no IS/FID evaluator, so no eval/ scalars
   assert "Inception Score and FID skipped: config.evals.inception.weights is empty" in caplog.text
   assert not os.listdir(tmp_path / "bad" / "checkpoints")  # failed before any step
+
+
+def test_pytorch_fid_converter_writes_weights_training_can_read(random_params, tmp_path,
+                                                               monkeypatch):
+  # torch is not a dependency: a stand-in module gives torch.load's result (tensors
+  # with .detach().cpu().numpy()) and records that weights_only=True was asked for.
+  import types
+
+  class Tensor:
+    def __init__(self, array):
+      self.array = array
+
+    def detach(self):
+      return self
+
+    def cpu(self):
+      return self
+
+    def numpy(self):
+      return self.array
+
+  state = {k: Tensor(v) for k, v in inception.state_dict_from_params(random_params).items()}
+  calls = []
+
+  def load(path, map_location=None, weights_only=False):
+    calls.append(weights_only)
+    return state
+
+  monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(load=load))
+  sys.path.insert(0, os.path.join(ROOT, "tools"))
+  try:
+    import convert_pytorch_fid_weights as convert
+  finally:
+    sys.path.pop(0)
+  target = tmp_path / "fid_inception.npz"
+  monkeypatch.setattr(sys, "argv", ["convert", "weights.pth", str(target)])
+  convert.main()
+  assert calls == [True]
+  loaded = inception.load_fid_inception_weights(str(target))
+  for a, b in zip(jax.tree.leaves(loaded), jax.tree.leaves(random_params)):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  # A file with a wrong name is refused before anything is written.
+  state.pop(next(iter(state)))
+  monkeypatch.setattr(sys, "argv", ["convert", "weights.pth", str(tmp_path / "bad.npz")])
+  with pytest.raises(Exception, match="state-dict"):
+    convert.main()
+  assert not (tmp_path / "bad.npz").exists()
