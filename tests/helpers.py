@@ -28,3 +28,18 @@ def tiny(spec, **overrides):
 def read_jsonl(workdir):
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     return [json.loads(line) for line in f]
+
+
+def saved_arrays(workdir, step):
+  """The arrays of the checkpoint ``step`` in ``workdir``, read onto one local device
+  whatever topology saved them (one process, or several)."""
+  import jax
+  import numpy as np
+  import orbax.checkpoint as ocp
+
+  path = os.path.join(workdir, "checkpoints", str(step), "default")
+  checkpointer = ocp.StandardCheckpointer()
+  metadata = checkpointer.metadata(path).item_metadata.tree
+  one = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+  abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=one), metadata)
+  return [np.asarray(leaf) for leaf in jax.tree.leaves(checkpointer.restore(path, abstract))]

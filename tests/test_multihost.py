@@ -12,11 +12,10 @@ import time
 
 import jax
 import numpy as np
-import orbax.checkpoint as ocp
 import pytest
 import tensorflow_datasets as tfds
 
-from helpers import ROOT, read_jsonl, tiny
+from helpers import ROOT, read_jsonl, saved_arrays, tiny
 from sigjax.data import make_dataset
 from sigjax.training import train_and_evaluate
 
@@ -53,17 +52,6 @@ def _wait(procs, timeout=240):
   return outs
 
 
-def _params(workdir, step):
-  """The saved state's arrays, read onto one local device (whatever topology saved them)."""
-  path = os.path.join(workdir, "checkpoints", str(step), "default")
-  checkpointer = ocp.StandardCheckpointer()
-  metadata = checkpointer.metadata(path).item_metadata.tree
-  one = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-  abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=one), metadata)
-  tree = checkpointer.restore(path, abstract)
-  return [np.asarray(leaf) for leaf in jax.tree.leaves(tree)]
-
-
 def _assert_same_run(reference, other, steps, *, exact, rtol=RTOL):
   rows = lambda w: [r for r in read_jsonl(w) if "g_loss" in r]
   ref_rows, other_rows = rows(reference), rows(other)
@@ -71,7 +59,7 @@ def _assert_same_run(reference, other, steps, *, exact, rtol=RTOL):
   for a, b in zip(ref_rows, other_rows):
     for key in ("d_loss", "g_loss"):
       np.testing.assert_allclose(b[key], a[key], rtol=0 if exact else rtol, err_msg=key)
-  for a, b in zip(_params(reference, steps), _params(other, steps)):
+  for a, b in zip(saved_arrays(reference, steps), saved_arrays(other, steps)):
     if exact:
       np.testing.assert_array_equal(a, b)
     else:

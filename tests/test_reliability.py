@@ -13,20 +13,12 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from helpers import ROOT, read_jsonl, tiny
+from helpers import ROOT, read_jsonl, saved_arrays, tiny
 from sigjax.data.images import BadLocalDataError, local_source
 from sigjax.training import train_and_evaluate
 from sigjax.training.checkpoints import (Checkpointer, CheckpointSaveError,
                                          NoUsableCheckpointError)
 from sigjax.training.workdir import WorkdirConfigMismatch, WorkdirLock, WorkdirLocked
-
-
-def _saved(workdir, step):
-  manager = ocp.CheckpointManager(os.path.join(workdir, "checkpoints"))
-  tree = manager.restore(step)
-  manager.close()
-  import jax
-  return jax.tree.leaves(tree)
 
 
 def test_foreign_workdir_is_refused_before_anything_is_written(tmp_path):
@@ -64,7 +56,7 @@ def test_unusable_newest_checkpoint_falls_back_to_the_previous(tmp_path, caplog)
   resumed = train_and_evaluate(tiny("gmm_gan", num_steps=4), str(run))
   assert "Checkpoint step 4 is unusable: unreadable" in caplog.text
   assert os.path.isdir(run / "checkpoints_unusable" / "4")
-  for a, b in zip(_saved(tmp_path / "a", 4), _saved(run, 4)):
+  for a, b in zip(saved_arrays(tmp_path / "a", 4), saved_arrays(run, 4)):
     np.testing.assert_array_equal(a, b)
   assert int(resumed.step) == int(straight.step) == 4
 
@@ -199,6 +191,6 @@ def test_kill_9_at_random_moments_resumes_bit_identical(tmp_path):
     assert latest >= logged - 1, (latest, logged)  # lost at most checkpoint_every steps
   subprocess.run(_cli(run, steps), cwd=ROOT, env=env, check=True, capture_output=True,
                  timeout=300)
-  for a, b in zip(_saved(tmp_path / "straight", steps), _saved(run, steps)):
+  for a, b in zip(saved_arrays(tmp_path / "straight", steps), saved_arrays(run, steps)):
     np.testing.assert_array_equal(a, b)
   assert [r["step"] for r in read_jsonl(run) if "d_loss" in r] == list(range(1, steps + 1))

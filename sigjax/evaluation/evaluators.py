@@ -193,11 +193,13 @@ def check_evals(evals: Mapping[str, Mapping]) -> None:
 
 
 def make_evaluators(evals: Mapping[str, Mapping], ctx: EvalContext) -> list[Evaluator]:
-  """The evaluators config.evals declares, built in order; skipped ones are left out."""
-  check_evals(evals)
+  """The evaluators config.evals declares, built in order; skipped ones are left out.
+
+  Every entry is checked before the first one loads anything.
+  """
+  entries = [(name, *_entry(name, entry)) for name, entry in evals.items()]
   built = []
-  for name, entry in evals.items():
-    builder, every, options = _entry(name, entry)
+  for name, builder, every, options in entries:
     score = builder(dataclasses.replace(ctx, entry=name), **options)
     if score is not None:
       built.append(Evaluator(name, every, int(options["num_samples"]), score))

@@ -47,12 +47,13 @@ def _resumable(key: str) -> bool:
 
 
 def config_differences(stored: dict, current: dict) -> list[str]:
-  """Keys whose values differ (or exist on one side only), resumable ones left out."""
-  a, b = flatten(stored), flatten(current)
+  """Keys (dotted, of flattened configs) whose values differ or exist on one side
+  only, resumable ones left out."""
   # JSON turns tuples into lists: compare both through JSON.
   norm = lambda v: json.loads(json.dumps(v))
-  return sorted(k for k in set(a) | set(b)
-                if not _resumable(k) and (k not in a or k not in b or norm(a[k]) != norm(b[k])))
+  return sorted(k for k in set(stored) | set(current)
+                if not _resumable(k) and (k not in stored or k not in current
+                                          or norm(stored[k]) != norm(current[k])))
 
 
 def check_config(workdir: str, config_json: str, *, allow_config_change: bool = False) -> None:
@@ -64,12 +65,13 @@ def check_config(workdir: str, config_json: str, *, allow_config_change: bool = 
   if not os.path.exists(path):
     return
   with open(path) as f:
-    stored = json.load(f)
-  differing = config_differences(stored, json.loads(config_json))
+    stored = flatten(json.load(f))
+  current = flatten(json.loads(config_json))
+  differing = config_differences(stored, current)
   if not differing:
     return
-  shown = ", ".join(f"{k} ({flatten(stored).get(k, 'absent')!r} -> "
-                    f"{flatten(json.loads(config_json)).get(k, 'absent')!r})" for k in differing[:8])
+  shown = ", ".join(f"{k} ({stored.get(k, 'absent')!r} -> {current.get(k, 'absent')!r})"
+                    for k in differing[:8])
   more = f" and {len(differing) - 8} more" if len(differing) > 8 else ""
   if allow_config_change:
     logging.warning("Resuming %s with a changed config (allowed): %s%s", workdir, shown, more)
