@@ -1,82 +1,244 @@
 """Convolutions that are fast on XLA:CPU as well as on accelerators.
 
-On GPU/TPU ``conv_general_dilated`` is the native XLA convolution. On CPU it
-is lowered as im2col: the input is padded (and dilated, for transposed
-convolutions), the kh*kw shifted windows are concatenated along features and
-one GEMM applies the kernel; autodiff turns slices into pads and the GEMM into
-GEMMs. Why: XLA:CPU runs some convolution shapes 10-30x below its GEMM rate,
-notably input-dilated ones (transposed convolutions and the input gradient of
-strided ones) and the kernel gradient of wide stride-1 layers (measured with
-jax 0.10.2 on 2 cores: a 5x5, 256->128, stride-2 transposed conv took 0.51 s
-forward where its GEMM takes 0.05 s; see benchmarks/README.md). The choice is
-made when XLA lowers for a platform (``jax.lax.platform_dependent``), so one
-model definition serves both; small kernels stay native everywhere.
+On GPU/TPU ``conv_general_dilated`` is the native XLA convolution. On CPU,
+every convolution with a large kernel is rewritten into stride-1, undilated
+convolutions, the shape XLA:CPU runs near its GEMM rate. Why: XLA:CPU runs
+input-dilated convolutions (transposed convolutions, and the input gradient of
+strided ones) and some kernel gradients 10-40x below that rate (jax 0.10.2, 2
+cores: a 5x5, 256->128, 4x4 -> 8x8 transposed convolution took 570 ms forward,
+its phase form 15-19 ms; see benchmarks/README.md).
 
-``Conv`` and ``ConvTranspose`` are flax's modules with this convolution
-plugged in; their params are named and initialised exactly like flax's.
+* Transposed (input-dilated) convolution, stride s: the phase (sub-pixel)
+  decomposition. Output pixels with the same position modulo s see only one
+  sub-kernel ``w[k0::s]`` over the undilated input, so the result is s^2
+  stride-1 convolutions, interleaved: no multiplications by inserted zeros.
+* Strided convolution: XLA's forward, with a custom VJP whose input gradient
+  is the phase form of the transposed convolution (not XLA's input-dilated
+  one) and whose kernel gradient is one GEMM over the strided windows (XLA's
+  is a kernel-dilated convolution, emitted as a naive loop inside lax.scan).
+* Stride-1 convolution (and each phase of the above): XLA's forward and input
+  gradient, with the kernel gradient as one GEMM over the input's windows
+  (XLA's kernel gradient of the 3x3, 32->64, 28x28 classifier layer took 1.1 s,
+  the GEMM 0.24 s; and inside lax.scan bodies, where critic updates run,
+  XLA:CPU emits its kernel-gradient convolutions as naive loops).
+
+Every rule is exact up to float summation order, differentiable to any order
+(the WGAN-GP penalty differentiates the input gradient), and chosen when XLA
+lowers for a platform (``jax.lax.platform_dependent``), so one model definition
+serves CPU and accelerators. Which convolutions are rewritten is decided per
+shape (``_worth_rewriting``); the others stay native everywhere. ``Conv`` and
+``ConvTranspose`` are flax's modules with this convolution plugged in; their
+params are named and initialised like flax's.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from typing import Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 from jax import lax
 
 _NHWC = ("NHWC", "HWIO", "NHWC")
-# Kernels with fewer entries (kh*kw*C*F) stay native on CPU too: their GEMM is
-# too small to pay for gathering the windows (measured per layer of the
-# Stacked-MNIST DCGAN: a 4x4, 32->16 stride-2 transposed conv ran 3.5x slower
-# as im2col, while the 3x3, 32->64 classifier layer ran 3x faster).
-MIN_IM2COL_KERNEL_SIZE = 2 ** 14
+# Stride-1 kernels with fewer entries (kh*kw*C*F) stay native on CPU too: the
+# GEMM kernel gradient loses on small layers (a 3x3, 8->3 Stacked-MNIST layer ran
+# 2x slower) and wins on the classifier's 32->64 one (4.6x; benchmarks/conv.py).
+MIN_REWRITE_KERNEL_SIZE = 2 ** 14
 
 
 def _pairs(value, default=1):
   return (default, default) if value is None else tuple(value)
 
 
-def im2col_conv(lhs, rhs, window_strides, padding, *, lhs_dilation=None, rhs_dilation=None,
-                precision=None):
-  """``lax.conv_general_dilated`` for NHWC x HWIO as one GEMM over gathered windows.
+def _native(x, w, strides=(1, 1), padding="VALID", lhs_dilation=None, precision=None):
+  return lax.conv_general_dilated(x, w, strides, padding, lhs_dilation=lhs_dilation,
+                                  dimension_numbers=_NHWC, precision=precision)
 
-  Args:
-    lhs: [B, H, W, C] input.
-    rhs: [kh, kw, C, F] kernel.
-    window_strides, padding, lhs_dilation, rhs_dilation: as in
-      ``lax.conv_general_dilated`` (padding a string or (lo, hi) pairs).
 
-  Returns:
-    [B, H', W', F], equal to the native convolution up to summation order.
+def _pad_hw(x, pads):
+  (lo_h, hi_h), (lo_w, hi_w) = pads  # negative values crop
+  return lax.pad(x, jnp.zeros((), x.dtype), [(0, 0, 0), (lo_h, hi_h, 0), (lo_w, hi_w, 0), (0, 0, 0)])
+
+
+def _flip_io(w):
+  # The kernel of the adjoint: spatially flipped, input and output features swapped.
+  return jnp.swapaxes(w[::-1, ::-1], 2, 3)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def conv_valid(x, w, precision=None):
+  """Stride-1, undilated 'VALID' correlation of x [B, H, W, C] with w [kh, kw, C, F].
+
+  Forward and input gradient are XLA's convolutions; the kernel gradient is
+  one GEMM over x's kh*kw shifted windows. XLA's own kernel gradient is a
+  convolution in a non-canonical layout that XLA:CPU emits as a naive loop
+  inside lax.scan bodies (the WGAN-GP critic step went from 1.2 s to 6.7 s).
   """
-  kh, kw, c, f = rhs.shape
-  b = lhs.shape[0]
-  ld, rd, strides = _pairs(lhs_dilation), _pairs(rhs_dilation), _pairs(window_strides)
-  window = [(k - 1) * d + 1 for k, d in zip((kh, kw), rd)]
+  return _native(x, w, precision=precision)
+
+
+def _conv_valid_fwd(x, w, precision):
+  return conv_valid(x, w, precision), (x, w)
+
+
+def _conv_valid_bwd(precision, residuals, dy):
+  x, w = residuals
+  kh, kw, c, f = w.shape
+  dx = conv_valid(_pad_hw(dy, ((kh - 1, kh - 1), (kw - 1, kw - 1))), _flip_io(w), precision)
+  out_h, out_w = dy.shape[1:3]
+  # Feature order (i, j, c): the row order of w.reshape(kh * kw * c, f).
+  windows = jnp.concatenate(
+      [x[:, i:i + out_h, j:j + out_w] for i in range(kh) for j in range(kw)], axis=-1)
+  dw = lax.dot_general(windows, dy, (((0, 1, 2), (0, 1, 2)), ((), ())),
+                       precision=precision).reshape(kh, kw, c, f)
+  return dx, dw
+
+
+conv_valid.defvjp(_conv_valid_fwd, _conv_valid_bwd)
+
+
+def _phase_plan(n, k, s, lo, hi):
+  """One axis of corr(pad(dilate_s(x), lo, hi), w): the output length, the
+  length q of each phase y[r::s] (padded up to ceil(out / s)), and per phase
+  r the taps w[k0::s] it uses and the (low, high) padding of x that makes the
+  phase a 'VALID' correlation of length q."""
+  out = (n - 1) * s + 1 + lo + hi - k + 1
+  q = -(-out // s)
+  phases = []
+  for r in range(s):
+    k0 = (lo - r) % s  # output r + s*i meets x only through taps k0, k0 + s, ...
+    taps = len(range(k0, k, s))
+    offset = (r + k0 - lo) // s  # exact: x index of tap k0 at phase position 0
+    phases.append((slice(k0, k, s), -offset, q - 1 + taps - n + offset, taps))
+  return out, q, phases
+
+
+def _phase_conv(x, w, padding, lhs_dilation, precision=None):
+  # s_h*s_w stride-1 convolutions on the undilated x, interleaved.
+  b, n_h, n_w, _ = x.shape
+  kh, kw, _, f = w.shape
+  (s_h, s_w) = lhs_dilation
+  out_h, q_h, rows = _phase_plan(n_h, kh, s_h, *padding[0])
+  out_w, q_w, cols = _phase_plan(n_w, kw, s_w, *padding[1])
+  phases = []
+  for taps_h, lo_h, hi_h, t_h in rows:
+    row = []
+    for taps_w, lo_w, hi_w, t_w in cols:
+      if t_h == 0 or t_w == 0:  # kernel smaller than the stride: this phase sees nothing
+        row.append(jnp.zeros((b, q_h, q_w, f), x.dtype))
+      else:
+        row.append(conv_valid(_pad_hw(x, ((lo_h, hi_h), (lo_w, hi_w))), w[taps_h, taps_w],
+                              precision))
+    phases.append(jnp.stack(row, 3))  # [B, q_h, q_w, s_w, F]
+  y = jnp.stack(phases, 2).reshape(b, q_h * s_h, q_w * s_w, f)  # [B, q_h, s_h, q_w, s_w, F]
+  return y[:, :out_h, :out_w]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def dilated_conv(x, w, padding, lhs_dilation, precision=None):
+  """``conv_general_dilated(x, w, 1, padding, lhs_dilation)`` (a transposed
+  convolution): forward in the phase form; input gradient a strided
+  convolution of dy; kernel gradient one GEMM of x with dy's strided windows."""
+  return _phase_conv(x, w, padding, lhs_dilation, precision)
+
+
+def _dilated_fwd(x, w, padding, lhs_dilation, precision):
+  return dilated_conv(x, w, padding, lhs_dilation, precision), (x, w)
+
+
+def _dilated_bwd(padding, lhs_dilation, precision, residuals, dy):
+  x, w = residuals
+  kh, kw, c, f = w.shape
+  # dx[i] = sum_k dy[lo + s*i - k] w[k]^T: dy padded by (k - 1 - lo) low, correlated
+  # with the flipped kernel at stride s, cropped or padded high to the n inputs.
+  dy_padding = [(k - 1 - lo, (n - 1) * s + 1 - o + lo) for n, k, s, (lo, _), o in
+                zip(x.shape[1:3], (kh, kw), lhs_dilation, padding, dy.shape[1:3])]
+  dx = strided_conv(dy, _flip_io(w), tuple(lhs_dilation), tuple(dy_padding), precision)
+  # dw[k - 1 - m] = sum_i x[i]^T dyp[s*i + m]: the same padded dy's strided windows.
+  (s_h, s_w), (n_h, n_w) = lhs_dilation, x.shape[1:3]
+  dyp = _pad_hw(dy, dy_padding)
+  windows = jnp.concatenate(
+      [dyp[:, i:i + (n_h - 1) * s_h + 1:s_h, j:j + (n_w - 1) * s_w + 1:s_w]
+       for i in range(kh) for j in range(kw)], axis=-1)
+  dw = lax.dot_general(x, windows, (((0, 1, 2), (0, 1, 2)), ((), ())), precision=precision)
+  dw = jnp.transpose(dw.reshape(c, kh, kw, f), (1, 2, 0, 3))[::-1, ::-1]
+  return dx, dw
+
+
+dilated_conv.defvjp(_dilated_fwd, _dilated_bwd)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def strided_conv(x, w, strides, padding, precision=None):
+  """XLA's strided convolution (explicit (lo, hi) padding) whose input gradient
+  is the phase form of the transposed convolution."""
+  return _native(x, w, strides, padding, precision=precision)
+
+
+def _strided_fwd(x, w, strides, padding, precision):
+  return strided_conv(x, w, strides, padding, precision), (x, w)
+
+
+def _strided_bwd(strides, padding, precision, residuals, dy):
+  x, w = residuals
+  # dx[i] = sum_{o*s + j = i + lo} dy[o] w[j]: the s-dilated dy correlated with the
+  # flipped kernel, padded so that exactly the n input positions come out.
+  dx_padding = [(k - 1 - lo, n + lo - (o - 1) * s - 1) for n, k, s, (lo, _), o in
+                zip(x.shape[1:3], w.shape[:2], strides, padding, dy.shape[1:3])]
+  dx = dilated_conv(dy, _flip_io(w), dx_padding, strides, precision)
+  # The kernel gradient as one GEMM over the strided windows (see _worth_rewriting).
+  kh, kw, c, f = w.shape
+  (s_h, s_w), (out_h, out_w) = strides, dy.shape[1:3]
+  xp = _pad_hw(x, padding)
+  windows = jnp.concatenate(
+      [xp[:, i:i + (out_h - 1) * s_h + 1:s_h, j:j + (out_w - 1) * s_w + 1:s_w]
+       for i in range(kh) for j in range(kw)], axis=-1)
+  dw = lax.dot_general(windows, dy, (((0, 1, 2), (0, 1, 2)), ((), ())),
+                       precision=precision).reshape(kh, kw, c, f)
+  return dx, dw
+
+
+strided_conv.defvjp(_strided_fwd, _strided_bwd)
+
+
+def cpu_conv(lhs, rhs, window_strides, padding, *, lhs_dilation=None, precision=None):
+  """``lax.conv_general_dilated`` (NHWC x HWIO, no kernel dilation) in the
+  stride-1 forms above: the convolution this module runs on CPU."""
+  strides, dilation = _pairs(window_strides), _pairs(lhs_dilation)
   if isinstance(padding, str):
-    dilated = [(n - 1) * d + 1 for n, d in zip(lhs.shape[1:3], ld)]
-    padding = lax.padtype_to_pads(dilated, window, strides, padding)
-  (lo_h, hi_h), (lo_w, hi_w) = padding
-  x = lax.pad(lhs, jnp.zeros((), lhs.dtype),
-              [(0, 0, 0), (lo_h, hi_h, ld[0] - 1), (lo_w, hi_w, ld[1] - 1), (0, 0, 0)])
-  out_h = (x.shape[1] - window[0]) // strides[0] + 1
-  out_w = (x.shape[2] - window[1]) // strides[1] + 1
-  columns = [
-      lax.slice(x, (0, i * rd[0], j * rd[1], 0),
-                (b, i * rd[0] + (out_h - 1) * strides[0] + 1, j * rd[1] + (out_w - 1) * strides[1] + 1, c),
-                (1, strides[0], strides[1], 1))
-      for i in range(kh) for j in range(kw)
-  ]
-  # Feature order (i, j, c) is the row order of rhs.reshape(kh * kw * c, f).
-  patches = jnp.concatenate(columns, axis=-1)
-  return jnp.dot(patches, rhs.reshape(kh * kw * c, f), precision=precision)
+    dilated = [(n - 1) * d + 1 for n, d in zip(lhs.shape[1:3], dilation)]
+    padding = lax.padtype_to_pads(dilated, rhs.shape[:2], strides, padding)
+  padding = tuple(tuple(p) for p in padding)
+  if dilation != (1, 1):
+    if strides != (1, 1):  # strided and dilated: no model here uses it
+      return _native(lhs, rhs, strides, padding, dilation, precision)
+    return dilated_conv(lhs, rhs, padding, dilation, precision)
+  if strides != (1, 1):
+    return strided_conv(lhs, rhs, strides, padding, precision)
+  return conv_valid(_pad_hw(lhs, padding), rhs, precision)
+
+
+def _worth_rewriting(kernel_shape, window_strides, lhs_dilation) -> bool:
+  """Where the CPU forms beat XLA's (benchmarks/conv.py, every model layer)."""
+  if _pairs(lhs_dilation) != (1, 1):
+    # Transposed: the phase form wins from 16 output features up (the Stacked-MNIST
+    # 32->16 layer 3-4x); with 3 (a CIFAR generator's last layer) XLA's is 2.5x faster.
+    return kernel_shape[-1] >= 16
+  if _pairs(window_strides) != (1, 1):
+    # Strided: always, since XLA's kernel gradient of one (a kernel-dilated
+    # convolution) is emitted as a naive loop inside lax.scan bodies, where the
+    # critic updates run (a CIFAR critic update took 10 s instead of 0.4 s).
+    return True
+  return math.prod(kernel_shape) >= MIN_REWRITE_KERNEL_SIZE
 
 
 def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
                          dimension_numbers=None, feature_group_count=1, batch_group_count=1,
                          precision=None, preferred_element_type=None):
-  """Drop-in ``lax.conv_general_dilated``: im2col on CPU, native elsewhere."""
+  """Drop-in ``lax.conv_general_dilated``: the stride-1 forms on CPU, native elsewhere."""
   native = functools.partial(
       lax.conv_general_dilated, window_strides=window_strides, padding=padding,
       lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation, dimension_numbers=dimension_numbers,
@@ -86,10 +248,11 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
   given = (nhwc if dimension_numbers is None
            else lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers))
   if (given != nhwc or lhs.ndim != 4 or feature_group_count != 1 or batch_group_count != 1
-      or preferred_element_type is not None or rhs.size < MIN_IM2COL_KERNEL_SIZE):
+      or _pairs(rhs_dilation) != (1, 1) or preferred_element_type is not None
+      or not _worth_rewriting(rhs.shape, window_strides, lhs_dilation)):
     return native(lhs, rhs)
-  cpu = functools.partial(im2col_conv, window_strides=window_strides, padding=padding,
-                          lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation, precision=precision)
+  cpu = functools.partial(cpu_conv, window_strides=window_strides, padding=padding,
+                          lhs_dilation=lhs_dilation, precision=precision)
   return lax.platform_dependent(lhs, rhs, cpu=cpu, default=native)
 
 

@@ -43,6 +43,21 @@ def accuracy(params, images, labels, *, batch_size=1000) -> float:
   return correct / len(images)
 
 
+def make_classifier_step(model, tx):
+  """Returns step(state, x, y) -> (state, {"loss"}): one softmax cross-entropy update."""
+
+  def step(state: ClassifierState, x, y):
+    def loss_fn(p):
+      return optax.softmax_cross_entropy_with_integer_labels(model.apply(p, x), y).mean()
+
+    loss, grads = jax.value_and_grad(loss_fn)(state.params)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    new = ClassifierState(state.step + 1, optax.apply_updates(state.params, updates), opt_state)
+    return new, {"loss": loss}
+
+  return step
+
+
 def train_classifier(config, workdir: str, mesh) -> ClassifierState:
   model = MnistClassifier()
   tx = optax.adam(config.optim.lr, b1=config.optim.b1, b2=config.optim.b2)
@@ -57,15 +72,7 @@ def train_classifier(config, workdir: str, mesh) -> ClassifierState:
   checkpointer = Checkpointer(workdir, keep=config.keep_checkpoints)
   state = checkpointer.restore_latest_or(state, replicated)
 
-  @jax.jit
-  def step_fn(state, x, y):
-    def loss_fn(p):
-      return optax.softmax_cross_entropy_with_integer_labels(model.apply(p, x), y).mean()
-
-    loss, grads = jax.value_and_grad(loss_fn)(state.params)
-    updates, opt_state = tx.update(grads, state.opt_state, state.params)
-    new = ClassifierState(state.step + 1, optax.apply_updates(state.params, updates), opt_state)
-    return new, {"loss": loss}
+  step_fn = jax.jit(make_classifier_step(model, tx))
 
   def step_inputs(step):
     b = train.batch(step)
