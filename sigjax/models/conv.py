@@ -68,6 +68,20 @@ def _flip_io(w):
   return jnp.swapaxes(w[::-1, ::-1], 2, 3)
 
 
+def _windows(x, kh, kw, out_h, out_w, strides=(1, 1)):
+  # [B, out_h, out_w, kh*kw*C]: x's kh*kw shifted (strided) windows, feature order
+  # (i, j, c), the row order of a kernel reshaped to [kh*kw*C, F].
+  s_h, s_w = strides
+  return jnp.concatenate(
+      [x[:, i:i + (out_h - 1) * s_h + 1:s_h, j:j + (out_w - 1) * s_w + 1:s_w]
+       for i in range(kh) for j in range(kw)], axis=-1)
+
+
+def _sum_over_positions(a, b, precision):
+  # sum over batch and pixels of a[..., p]^T b[..., q]: [P, Q], one GEMM.
+  return lax.dot_general(a, b, (((0, 1, 2), (0, 1, 2)), ((), ())), precision=precision)
+
+
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv_valid(x, w, precision=None):
   """Stride-1, undilated 'VALID' correlation of x [B, H, W, C] with w [kh, kw, C, F].
@@ -88,12 +102,8 @@ def _conv_valid_bwd(precision, residuals, dy):
   x, w = residuals
   kh, kw, c, f = w.shape
   dx = conv_valid(_pad_hw(dy, ((kh - 1, kh - 1), (kw - 1, kw - 1))), _flip_io(w), precision)
-  out_h, out_w = dy.shape[1:3]
-  # Feature order (i, j, c): the row order of w.reshape(kh * kw * c, f).
-  windows = jnp.concatenate(
-      [x[:, i:i + out_h, j:j + out_w] for i in range(kh) for j in range(kw)], axis=-1)
-  dw = lax.dot_general(windows, dy, (((0, 1, 2), (0, 1, 2)), ((), ())),
-                       precision=precision).reshape(kh, kw, c, f)
+  windows = _windows(x, kh, kw, *dy.shape[1:3])
+  dw = _sum_over_positions(windows, dy, precision).reshape(kh, kw, c, f)
   return dx, dw
 
 
@@ -154,18 +164,13 @@ def _dilated_bwd(padding, lhs_dilation, precision, residuals, dy):
   kh, kw, c, f = w.shape
   # dx[i] = sum_k dy[lo + s*i - k] w[k]^T: dy padded by (k - 1 - lo) low, correlated
   # with the flipped kernel at stride s, cropped or padded high to the n inputs.
-  dy_padding = [(k - 1 - lo, (n - 1) * s + 1 - o + lo) for n, k, s, (lo, _), o in
-                zip(x.shape[1:3], (kh, kw), lhs_dilation, padding, dy.shape[1:3])]
-  dx = strided_conv(dy, _flip_io(w), tuple(lhs_dilation), tuple(dy_padding), precision)
+  dy_padding = tuple((k - 1 - lo, (n - 1) * s + 1 - o + lo) for n, k, s, (lo, _), o in
+                     zip(x.shape[1:3], (kh, kw), lhs_dilation, padding, dy.shape[1:3]))
+  dx = strided_conv(dy, _flip_io(w), tuple(lhs_dilation), dy_padding, precision)
   # dw[k - 1 - m] = sum_i x[i]^T dyp[s*i + m]: the same padded dy's strided windows.
-  (s_h, s_w), (n_h, n_w) = lhs_dilation, x.shape[1:3]
-  dyp = _pad_hw(dy, dy_padding)
-  windows = jnp.concatenate(
-      [dyp[:, i:i + (n_h - 1) * s_h + 1:s_h, j:j + (n_w - 1) * s_w + 1:s_w]
-       for i in range(kh) for j in range(kw)], axis=-1)
-  dw = lax.dot_general(x, windows, (((0, 1, 2), (0, 1, 2)), ((), ())), precision=precision)
-  dw = jnp.transpose(dw.reshape(c, kh, kw, f), (1, 2, 0, 3))[::-1, ::-1]
-  return dx, dw
+  windows = _windows(_pad_hw(dy, dy_padding), kh, kw, *x.shape[1:3], lhs_dilation)
+  dw = _sum_over_positions(x, windows, precision).reshape(c, kh, kw, f)
+  return dx, jnp.transpose(dw, (1, 2, 0, 3))[::-1, ::-1]
 
 
 dilated_conv.defvjp(_dilated_fwd, _dilated_bwd)
@@ -174,7 +179,8 @@ dilated_conv.defvjp(_dilated_fwd, _dilated_bwd)
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
 def strided_conv(x, w, strides, padding, precision=None):
   """XLA's strided convolution (explicit (lo, hi) padding) whose input gradient
-  is the phase form of the transposed convolution."""
+  is the phase form of the transposed convolution and whose kernel gradient is
+  one GEMM over x's strided windows."""
   return _native(x, w, strides, padding, precision=precision)
 
 
@@ -186,19 +192,13 @@ def _strided_bwd(strides, padding, precision, residuals, dy):
   x, w = residuals
   # dx[i] = sum_{o*s + j = i + lo} dy[o] w[j]: the s-dilated dy correlated with the
   # flipped kernel, padded so that exactly the n input positions come out.
-  dx_padding = [(k - 1 - lo, n + lo - (o - 1) * s - 1) for n, k, s, (lo, _), o in
-                zip(x.shape[1:3], w.shape[:2], strides, padding, dy.shape[1:3])]
+  dx_padding = tuple((k - 1 - lo, n + lo - (o - 1) * s - 1) for n, k, s, (lo, _), o in
+                     zip(x.shape[1:3], w.shape[:2], strides, padding, dy.shape[1:3]))
   dx = dilated_conv(dy, _flip_io(w), dx_padding, strides, precision)
   # The kernel gradient as one GEMM over the strided windows (see _worth_rewriting).
   kh, kw, c, f = w.shape
-  (s_h, s_w), (out_h, out_w) = strides, dy.shape[1:3]
-  xp = _pad_hw(x, padding)
-  windows = jnp.concatenate(
-      [xp[:, i:i + (out_h - 1) * s_h + 1:s_h, j:j + (out_w - 1) * s_w + 1:s_w]
-       for i in range(kh) for j in range(kw)], axis=-1)
-  dw = lax.dot_general(windows, dy, (((0, 1, 2), (0, 1, 2)), ((), ())),
-                       precision=precision).reshape(kh, kw, c, f)
-  return dx, dw
+  windows = _windows(_pad_hw(x, padding), kh, kw, *dy.shape[1:3], strides)
+  return dx, _sum_over_positions(windows, dy, precision).reshape(kh, kw, c, f)
 
 
 strided_conv.defvjp(_strided_fwd, _strided_bwd)
