@@ -23,6 +23,7 @@ import argparse
 import os
 import sys
 import time
+from typing import Callable, NamedTuple
 
 import jax
 import numpy as np
@@ -58,8 +59,21 @@ def _xla_flops(jitted, *args):
   return float(cost.get("flops", float("nan")))
 
 
-def gan_row(config, shape):
-  """(jax step thunk, torch step thunk, jax params, torch params, jax flops, torch flops)."""
+class Row(NamedTuple):
+  jax_step: Callable  # one sigjax step (returns its metrics)
+  torch_step: Callable  # one PyTorch step (returns its loss)
+  jax_params: int
+  torch_params: int
+  jax_flops: float  # the networks' forward, by XLA's cost analysis
+  torch_forward: Callable  # the same forward in PyTorch, for FlopCounterMode
+
+
+def _num_params(tree) -> int:
+  return sum(a.size for a in jax.tree.leaves(tree))
+
+
+def gan_row(config, shape) -> Row:
+  from sigjax.models.factory import model_spec
   from sigjax.training.train import build_trainer, make_mesh
   trainer = build_trainer(config, shape, make_mesh(0))
   n_critic = trainer.objective.n_critic
@@ -68,12 +82,9 @@ def gan_row(config, shape):
   batch = jax.device_put(x, trainer.batch_sharding)
   holder = {"state": trainer.state}
   # The networks' parameters (g_params also holds the SIG kernel's log std).
-  jax_params = sum(a.size for a in jax.tree.leaves((trainer.state.g_params["net"],
-                                                    trainer.state.d_params)))
-  from sigjax.models.factory import model_spec
+  g_params, d_params = trainer.state.g_params["net"], trainer.state.d_params
   generator, discriminator = model_spec(config.model_name, config.model).build(shape)
   z = np.zeros((config.batch_size, config.model.z_dim), np.float32)
-  g_params, d_params = trainer.state.g_params["net"], trainer.state.d_params
   jax_flops = (_xla_flops(jax.jit(generator.apply), g_params, z)
                + _xla_flops(jax.jit(discriminator.apply), d_params, x[0]))
 
@@ -81,20 +92,20 @@ def gan_row(config, shape):
     holder["state"], metrics = trainer.train_step(holder["state"], batch)
     return metrics
 
-  generator, discriminator = torch_twins.gan_pair(config, shape)
-  torch_step = torch_twins.make_gan_step(config, generator, discriminator)
+  torch_g, torch_d = torch_twins.gan_pair(config, shape)
+  torch_step = torch_twins.make_gan_step(config, torch_g, torch_d)
   tx = _nchw(x)
 
   def torch_forward():
     with torch.no_grad():
-      generator(torch.from_numpy(z))
-      discriminator(tx[0])
+      torch_g(torch.from_numpy(z))
+      torch_d(tx[0])
 
-  return (jax_step, lambda: torch_step(tx), jax_params,
-          torch_twins.num_params(generator, discriminator), jax_flops, torch_forward)
+  return Row(jax_step, lambda: torch_step(tx), _num_params((g_params, d_params)),
+             torch_twins.num_params(torch_g, torch_d), jax_flops, torch_forward)
 
 
-def classifier_row(config, shape):
+def classifier_row(config, shape) -> Row:
   import jax.numpy as jnp
   import optax
   from sigjax.models.classifier import MnistClassifier
@@ -116,12 +127,13 @@ def classifier_row(config, shape):
   net = torch_twins.mnist_classifier()
   torch_step = torch_twins.make_classifier_step(config, net)
   tx_, ty = _nchw(x), torch.from_numpy(y.astype(np.int64))
+
   def torch_forward():
     with torch.no_grad():
       net(tx_)
 
-  return (jax_step, lambda: torch_step(tx_, ty), sum(a.size for a in jax.tree.leaves(params)),
-          torch_twins.num_params(net), jax_flops, torch_forward)
+  return Row(jax_step, lambda: torch_step(tx_, ty), _num_params(params),
+             torch_twins.num_params(net), jax_flops, torch_forward)
 
 
 def _best_round(step, steps, sync):
@@ -149,13 +161,14 @@ def main():
     config = load_config_file(os.path.join(ROOT, "configs", spec))
     torch.manual_seed(0)
     make = classifier_row if config.get("task") == "classifier" else gan_row
-    jax_step, torch_step, jax_params, torch_params, jax_flops, torch_forward = make(config, shape)
-    if jax_params != torch_params:
-      raise SystemExit(f"{name}: the twins differ: {jax_params} sigjax vs {torch_params} "
+    row = make(config, shape)
+    jax_step, torch_step, jax_params = row.jax_step, row.torch_step, row.jax_params
+    if jax_params != row.torch_params:
+      raise SystemExit(f"{name}: the twins differ: {jax_params} sigjax vs {row.torch_params} "
                        "PyTorch parameters")
     with FlopCounterMode(display=False) as counter:
-      torch_forward()
-    torch_flops = counter.get_total_flops()
+      row.torch_forward()
+    torch_flops, jax_flops = counter.get_total_flops(), row.jax_flops
     steps = args.steps or default_steps
     jax.block_until_ready(jax_step())  # compile + warm-up
     torch_step()

@@ -50,6 +50,14 @@ FLAGS = flags.FLAGS
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _classifier_workdir(config) -> str:
+  workdir = config.evals.stacked_mnist.classifier_workdir
+  if not workdir:
+    raise ValueError("The Stacked-MNIST table needs config.evals.stacked_mnist.classifier_workdir "
+                     "(--set evals.stacked_mnist.classifier_workdir=DIR).")
+  return os.path.expanduser(workdir)
+
+
 def real_stacked_mnist_row(config) -> dict:
   """The Stacked-MNIST columns of real data, scored like generated samples.
 
@@ -61,10 +69,7 @@ def real_stacked_mnist_row(config) -> dict:
   from sigjax.evaluation.evaluators import load_stacked_mnist_scorer
 
   options = config.evals.stacked_mnist
-  if not options.classifier_workdir:
-    raise ValueError("The Stacked-MNIST table needs config.evals.stacked_mnist.classifier_workdir "
-                     "(--set evals.stacked_mnist.classifier_workdir=DIR).")
-  scorer = load_stacked_mnist_scorer(options.classifier_workdir,
+  scorer = load_stacked_mnist_scorer(_classifier_workdir(config),
                                      high_quality_threshold=options.high_quality_threshold,
                                      batch_size=config.eval_batch_size)
   data = make_dataset(config.data, global_batch_size=config.eval_batch_size, seed=config.seed)
@@ -72,16 +77,14 @@ def real_stacked_mnist_row(config) -> dict:
   return {f"eval/{k}": v for k, v in scorer(images).items()}
 
 
-def ensure_mnist_classifier(config, *, overrides=()) -> bool:
-  """Trains the Stacked-MNIST scorer (configs/mnist_classifier.py, then the
-  key=value ``overrides``) into config.evals.stacked_mnist.classifier_workdir
+def ensure_mnist_classifier(config, classifier) -> bool:
+  """Trains the Stacked-MNIST scorer (the ``classifier`` config, e.g.
+  configs/mnist_classifier.py) into config.evals.stacked_mnist.classifier_workdir
   unless a finished one is there, reading MNIST from the same data_dir as the
   Stacked-MNIST runs. Returns whether it trained."""
-  workdir = os.path.expanduser(config.evals.stacked_mnist.classifier_workdir)
+  workdir = _classifier_workdir(config)
   if os.path.exists(os.path.join(workdir, "final_metrics.json")):
     return False
-  classifier = apply_overrides(load_config_file(os.path.join(ROOT, "configs", "mnist_classifier.py")),
-                               list(overrides))
   classifier.data.data_dir = config.data.data_dir
   logging.info("=== MNIST classifier (the Stacked-MNIST scorer) -> %s", workdir)
   train_and_evaluate(classifier, workdir)
@@ -102,7 +105,8 @@ def main(argv):
     # Computed once per OUTDIR (minutes of decoding and classifying), like the runs.
     cached = os.path.join(FLAGS.outdir, "real_data_metrics.json")
     config = apply_overrides(load_config_file(os.path.join(ROOT, "configs", rows[0][1])), FLAGS.set)
-    ensure_mnist_classifier(config, overrides=FLAGS.classifier_set)
+    ensure_mnist_classifier(config, apply_overrides(
+        load_config_file(os.path.join(ROOT, "configs", "mnist_classifier.py")), FLAGS.classifier_set))
     if not os.path.exists(cached):
       with open(cached, "w") as f:
         json.dump(real_stacked_mnist_row(config), f, indent=2)

@@ -23,12 +23,10 @@ def test_stacked_mnist_scores_come_from_the_trained_classifier(tmp_path):
   # trains it when its workdir has none, and only once.
   from experiments.reproduce import ensure_mnist_classifier
 
-  small = ["num_devices=1", "batch_size=16", "num_steps=2", "log_every=1", "eval_every=2",
-           "checkpoint_every=2", "eval_batch_size=32", "test_examples=64"]
   config = tiny("stacked_mnist_dcgan:S", **{"evals.stacked_mnist.classifier_workdir": str(tmp_path / "classifier")})
   with tfds.testing.mock_data(num_examples=64):
-    assert ensure_mnist_classifier(config, overrides=small)
-    assert not ensure_mnist_classifier(config, overrides=small)
+    assert ensure_mnist_classifier(config, tiny("mnist_classifier"))
+    assert not ensure_mnist_classifier(config, tiny("mnist_classifier"))
     train_and_evaluate(config, str(tmp_path / "gan"))
   final = read_jsonl(tmp_path / "gan")[-1]
   assert SIX_COLUMNS <= set(final)
@@ -37,6 +35,14 @@ def test_stacked_mnist_scores_come_from_the_trained_classifier(tmp_path):
   assert 1 <= final["eval/inception_score"] <= 10 and 0 <= final["eval/high_quality"] <= 1
   with open(tmp_path / "gan" / "final_metrics.json") as f:
     assert SIX_COLUMNS <= set(json.load(f))
+
+
+def test_table_without_a_classifier_workdir_is_one_clear_error():
+  from experiments.reproduce import ensure_mnist_classifier
+
+  config = tiny("stacked_mnist_dcgan:S", **{"evals.stacked_mnist.classifier_workdir": ""})
+  with pytest.raises(ValueError, match="needs config.evals.stacked_mnist.classifier_workdir"):
+    ensure_mnist_classifier(config, tiny("mnist_classifier"))
 
 
 def test_missing_classifier_fails_before_training(tmp_path):
