@@ -89,20 +89,17 @@ MNIST_D_CHANNELS = {"S": (2, 4, 8), "M": (4, 8, 16), "L": (8, 16, 32)}
 
 
 def dcgan28_pair(m, channels=3):
-  gb = m.g_norm == "none"
+  gb, db = m.g_norm == "none", m.d_norm == "none"
   generator = nn.Sequential(
       nn.Linear(m.z_dim, 4 * 4 * 64, bias=gb), nn.Unflatten(1, (64, 4, 4)),
       _norm(m.g_norm, 64), nn.ReLU(),
-      nn.ConvTranspose2d(64, 32, 4, 1, bias=gb), _norm(m.g_norm, 32), nn.ReLU(),  # 4 -> 7
-      _deconv(32, 16, 4, 2, gb), _norm(m.g_norm, 16), nn.ReLU(),  # 14
-      _deconv(16, 8, 4, 2, gb), _norm(m.g_norm, 8), nn.ReLU(),  # 28
+      nn.ConvTranspose2d(64, 32, 3, 2, padding=1, bias=gb), _norm(m.g_norm, 32), nn.ReLU(),  # 7
+      _deconv(32, 16, 3, 2, gb), _norm(m.g_norm, 16), nn.ReLU(),  # 14
+      _deconv(16, 8, 3, 2, gb), _norm(m.g_norm, 8), nn.ReLU(),  # 28
       nn.Conv2d(8, channels, 3, 1, padding=1), nn.Tanh())
   d, cin = [], channels
-  for i, c in enumerate(MNIST_D_CHANNELS[m.size]):
-    d += [nn.Conv2d(cin, c, 3, 2, padding=1, bias=i == 0 or m.d_norm == "none")]
-    if i > 0:
-      d.append(_norm(m.d_norm, c))
-    d.append(nn.LeakyReLU(0.2))
+  for c in MNIST_D_CHANNELS[m.size]:
+    d += [nn.Conv2d(cin, c, 3, 2, padding=1, bias=db), _norm(m.d_norm, c), nn.LeakyReLU(0.3)]
     cin = c
   discriminator = nn.Sequential(*d, nn.Flatten(), nn.Linear(4 * 4 * cin, 1), nn.Flatten(0))
   return generator, discriminator

@@ -18,6 +18,7 @@ CASES = [  # kernel, strides, padding, lhs_dilation, input [H, W]
     ((5, 5), (2, 2), ((1, 2), (2, 1)), None, (8, 8)),  # the CIFAR discriminator's padding
     ((4, 4), (1, 1), ((3, 3), (3, 3)), (2, 2), (4, 4)),  # a stride-2 transposed conv
     ((5, 5), (1, 1), ((2, 3), (2, 3)), (2, 2), (4, 5)),  # 5x5 'SAME' transposed, odd width
+    ((3, 3), (1, 1), ((1, 1), (1, 1)), (2, 2), (4, 4)),  # Stacked-MNIST G's 4 -> 7
     ((3, 2), (1, 1), ((1, 0), (0, 2)), (3, 2), (5, 4)),  # uneven phases, out not a multiple
     ((1, 1), (1, 1), ((0, 1), (0, 1)), (2, 2), (3, 3)),  # kernel smaller than the stride
     ((3, 3), (2, 1), ((-1, 2), (1, 1)), None, (9, 10)),  # negative (cropping) padding
@@ -87,6 +88,9 @@ def test_cifar_models_lower_to_no_input_dilated_convolution_on_cpu():
      lambda f: nn.ConvTranspose(f, (4, 4), padding="VALID"), (2, 4, 4, 32)),
     (lambda f: ConvTranspose(f, (5, 5), strides=(2, 2), use_bias=False),
      lambda f: nn.ConvTranspose(f, (5, 5), strides=(2, 2), use_bias=False), (2, 7, 7, 32)),
+    (lambda f: ConvTranspose(f, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1))),  # 4 -> 7
+     lambda f: nn.ConvTranspose(f, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1))),
+     (2, 4, 4, 32)),
     (lambda f: Conv(f, (3, 3), strides=(2, 2)), lambda f: nn.Conv(f, (3, 3), strides=(2, 2)),
      (2, 14, 14, 32)),
 ])

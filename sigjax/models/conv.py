@@ -274,12 +274,18 @@ Conv = functools.partial(nn.Conv, conv_general_dilated=conv_general_dilated)
 
 
 class ConvTranspose(nn.Module):
-  """flax.linen.ConvTranspose (NHWC, padding 'SAME' / 'VALID'), same params."""
+  """flax.linen.ConvTranspose (NHWC), same params.
+
+  ``padding``: 'SAME', 'VALID', or explicit (low, high) pairs per spatial dim,
+  as ``lax.conv_transpose`` takes them (padding of the stride-dilated input):
+  e.g. ((1, 1), (1, 1)) with a 3x3 kernel and stride 2 maps 4x4 to 7x7, as
+  TensorFlow's ``conv2d_transpose`` with ``output_shape`` 7x7 does.
+  """
 
   features: int
   kernel_size: Sequence[int]
   strides: Sequence[int] = (1, 1)
-  padding: str = "SAME"
+  padding: str | Sequence[tuple[int, int]] = "SAME"
   use_bias: bool = True
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
@@ -289,7 +295,10 @@ class ConvTranspose(nn.Module):
     kernel = self.param("kernel", self.kernel_init,
                         tuple(self.kernel_size) + (x.shape[-1], self.features))
     strides = _pairs(self.strides)
-    pads = [_transpose_padding(k, s, self.padding) for k, s in zip(self.kernel_size, strides)]
+    if isinstance(self.padding, str):
+      pads = [_transpose_padding(k, s, self.padding) for k, s in zip(self.kernel_size, strides)]
+    else:
+      pads = [tuple(p) for p in self.padding]
     y = conv_general_dilated(x, kernel, (1, 1), pads, lhs_dilation=strides,
                              dimension_numbers=_NHWC)
     if self.use_bias:

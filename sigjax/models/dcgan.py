@@ -1,9 +1,14 @@
 """DCGAN generators and discriminators.
 
-* 28x28x3 (Stacked MNIST) with the Unrolled-GAN sizes S/M/L: the generator is
-  linear to 4x4x64, deconvolutions to 7x7x32, 14x14x16, 28x28x8, a conv to 3
-  channels and tanh; the discriminator is three 3x3 stride-2 convolutions with
-  (2, 4, 8), (4, 8, 16) or (8, 16, 32) channels and a linear output.
+* 28x28x3 (Stacked MNIST): the Unrolled-GAN experiment's pair, as the public
+  code that reproduces it (PacGAN, ``stacked_MNIST_experiments/
+  unrolled_GAN_experiment``, DCGAN-tensorflow layers) builds it. Generator:
+  linear to 4x4x64, 3x3 stride-2 deconvolutions to 7x7x32, 14x14x16, 28x28x8
+  (batch norm + ReLU after each), a 3x3 conv to 3 channels and tanh.
+  Discriminator: three 3x3 stride-2 convolutions with (2, 4, 8), (4, 8, 16) or
+  (8, 16, 32) channels (sizes S, M, L: D = G/4, G/2, G), each with batch norm
+  and leaky ReLU 0.3, and a linear output. Weights start N(0, 0.02)
+  (truncated for the convolutions), biases 0.
 * 32x32x3 (CIFAR-10): the WGAN-GP paper's DCGAN-style pair, width ``dim``.
 """
 
@@ -22,6 +27,11 @@ def _bias(norm: str) -> bool:
   return norm != "batch"
 
 DISCRIMINATOR_CHANNELS = {"S": (2, 4, 8), "M": (4, 8, 16), "L": (8, 16, 32)}
+# DCGAN-tensorflow's initialisers, which the Stacked-MNIST reference uses:
+# normal(0.02) for linear and transposed layers, truncated normal for convs.
+_NORMAL = nn.initializers.normal(0.02)
+_TRUNCATED = nn.initializers.truncated_normal(0.02)
+MNIST_LEAK = 0.3  # the reference discriminator's leaky-ReLU slope
 
 
 class MnistGenerator(nn.Module):
@@ -33,32 +43,30 @@ class MnistGenerator(nn.Module):
   @nn.compact
   def __call__(self, z):
     b = _bias(self.norm)
-    h = nn.Dense(4 * 4 * 64, use_bias=b)(z).reshape(z.shape[0], 4, 4, 64)
+    h = nn.Dense(4 * 4 * 64, use_bias=b, kernel_init=_NORMAL)(z).reshape(z.shape[0], 4, 4, 64)
     h = nn.relu(normalization(self.norm)(h))
-    h = ConvTranspose(32, (4, 4), padding="VALID", use_bias=b)(h)  # 4 -> 7
-    h = nn.relu(normalization(self.norm)(h))
-    h = ConvTranspose(16, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)(h)  # 14
-    h = nn.relu(normalization(self.norm)(h))
-    h = ConvTranspose(8, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)(h)  # 28
-    h = nn.relu(normalization(self.norm)(h))
-    return jnp.tanh(Conv(self.channels, (3, 3), padding="SAME")(h))
+    # 4 -> 7 -> 14 -> 28; the first is TF's conv2d_transpose to output_shape 7.
+    for features, padding in ((32, ((1, 1), (1, 1))), (16, "SAME"), (8, "SAME")):
+      h = ConvTranspose(features, (3, 3), strides=(2, 2), padding=padding, use_bias=b,
+                        kernel_init=_NORMAL)(h)
+      h = nn.relu(normalization(self.norm)(h))
+    return jnp.tanh(Conv(self.channels, (3, 3), padding="SAME", kernel_init=_TRUNCATED)(h))
 
 
 class MnistDiscriminator(nn.Module):
   """images [B, 28, 28, C] -> logits [B]."""
 
   channels: Sequence[int] = DISCRIMINATOR_CHANNELS["M"]
-  norm: str = "none"
+  norm: str = "batch"
 
   @nn.compact
   def __call__(self, x):
     h = x
-    for i, c in enumerate(self.channels):
-      h = Conv(c, (3, 3), strides=(2, 2), padding="SAME", use_bias=i == 0 or _bias(self.norm))(h)
-      if i > 0:
-        h = normalization(self.norm)(h)
-      h = nn.leaky_relu(h, 0.2)
-    return jnp.squeeze(nn.Dense(1)(h.reshape(h.shape[0], -1)), -1)
+    for c in self.channels:  # 28 -> 14 -> 7 -> 4; the reference normalises every layer
+      h = Conv(c, (3, 3), strides=(2, 2), padding="SAME", use_bias=_bias(self.norm),
+               kernel_init=_TRUNCATED)(h)
+      h = nn.leaky_relu(normalization(self.norm)(h), MNIST_LEAK)
+    return jnp.squeeze(nn.Dense(1, kernel_init=_NORMAL)(h.reshape(h.shape[0], -1)), -1)
 
 
 class CifarGenerator(nn.Module):

@@ -60,12 +60,14 @@ class MLPPair:
 
 @dataclasses.dataclass(frozen=True)
 class MnistDCGANPair:
-  """Stacked MNIST's DCGAN (Unrolled GAN's): 28x28 images, discriminator size S/M/L."""
+  """Stacked MNIST's DCGAN (Unrolled GAN's): 28x28 images, discriminator size S/M/L.
 
-  z_dim: int = 100
+  Defaults are the reference's (z 256, batch norm in both networks)."""
+
+  z_dim: int = 256
   size: str = "M"
   g_norm: str = "batch"
-  d_norm: str = "none"
+  d_norm: str = "batch"
 
   def __post_init__(self):
     if self.size not in dcgan.DISCRIMINATOR_CHANNELS:
