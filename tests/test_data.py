@@ -18,3 +18,26 @@ def test_decoded_once_equals_the_tfds_records_and_keeps_them():
       assert int(decoded[i]["label"]) == int(record["label"])
       assert decoded[i] is decoded[i]  # kept: the second read decodes nothing
     assert sum(r is not None for r in decoded.records) == 3  # only what was read
+
+
+def test_data_sets_built_with_one_decoded_dict_share_the_decoded_records():
+  # A run passes one dict to its training data and its evaluators (the FID
+  # reference reads the same training split): each record is decoded once.
+  import ml_collections
+
+  from sigjax.data import make_dataset
+
+  config = ml_collections.ConfigDict(dict(name="mnist", data_dir=None))
+  shared = {}
+  with tfds.testing.mock_data(num_examples=32):
+    train = make_dataset(config, global_batch_size=8, seed=1, decoded=shared)
+    first = train.batch(0)["x"]
+    (source,) = shared.values()
+    read = sum(r is not None for r in source.records)
+    reference = make_dataset(config, global_batch_size=8, seed=1, decoded=shared)
+    assert list(shared.values()) == [source]
+    np.testing.assert_array_equal(reference.batch(0)["x"], first)
+    assert sum(r is not None for r in source.records) == read  # nothing decoded twice
+    private = {}
+    make_dataset(config, global_batch_size=8, seed=1, decoded=private).batch(0)
+    assert private[next(iter(private))] is not source

@@ -17,8 +17,15 @@ def make_dataset(
     process_index: int = 0,
     process_count: int = 1,
     split: str = "train",
+    decoded: dict | None = None,
 ) -> StepIndexedDataset:
-  """Builds the data set named by ``config.name`` (see DATASETS)."""
+  """Builds the data set named by ``config.name`` (see DATASETS).
+
+  ``decoded``: a dict that data sets built with the same dict share their
+  decoded tfds records through (a run passes one to its training data and its
+  evaluators, so e.g. the FID reference reuses the training images already
+  decoded); None decodes privately.
+  """
   if global_batch_size % process_count:
     raise ValueError(
         f"batch size {global_batch_size} is not divisible by the {process_count} processes."
@@ -32,5 +39,5 @@ def make_dataset(
     return grid.make(config, **kwargs)
   if name in ("mnist", "stacked_mnist", "cifar10", "local"):
     from sigjax.data import images
-    return images.make(config, split=split, **kwargs)
+    return images.make(config, split=split, decoded=decoded, **kwargs)
   raise ValueError(f"unknown data set {name!r}; choose from {DATASETS}.")

@@ -179,12 +179,16 @@ def _stack_three(source, index_rng: np.random.Generator):
   return {"image": image, "label": np.int32(label)}
 
 
-def make(config, *, split, local_batch_size, seed, process_index, process_count):
+def make(config, *, split, local_batch_size, seed, process_index, process_count, decoded=None):
   name = config.name
   if name == "local":
     source = local_source(config.path, split)
   else:
-    source = DecodedOnce(tfds_source(_TFDS_NAMES[name], split, config.get("data_dir")))
+    key = (_TFDS_NAMES[name], split, config.get("data_dir"))
+    decoded = {} if decoded is None else decoded
+    if key not in decoded:
+      decoded[key] = DecodedOnce(tfds_source(*key))
+    source = decoded[key]
   to_unit = getattr(source, "to_unit", None) or _to_unit  # tfds images are uint8
 
   ds = grain.MapDataset.source(source)

@@ -43,6 +43,9 @@ class EvalContext:
   batch_size: int
   writer: Any
   label: str = ""
+  # make_dataset's ``decoded`` of the run's training data: evaluators that read
+  # the same data set share its decoded records.
+  decoded: dict | None = None
   entry: str = ""  # the config.evals entry being built (for messages)
 
 
@@ -142,7 +145,8 @@ def inception(ctx: EvalContext, *, num_samples: int, weights: str = "", splits: 
 
   scorer = InceptionScorer(load_fid_inception_weights(weights), batch_size=ctx.batch_size,
                            splits=splits)
-  reference_data = make_dataset(ctx.data, global_batch_size=ctx.batch_size, seed=0)
+  reference_data = make_dataset(ctx.data, global_batch_size=ctx.batch_size, seed=0,
+                                decoded=ctx.decoded)
   count = min(fid_reference_samples, reference_data.num_examples or 0)
   batches = (b["x"] for b in reference_data.take(count))
   # The cache name carries what the statistics depend on (weights file, data), so a

@@ -121,9 +121,10 @@ def train_generative(config: ml_collections.ConfigDict, workdir: str) -> TrainSt
     raise ValueError(f"batch_size={config.batch_size} is not divisible by the {mesh.size} devices.")
   replicated = NamedSharding(mesh, P())
 
+  decoded = {}  # decoded tfds records, shared with the evaluators (the FID reference)
   dataset = make_dataset(
       config.data, global_batch_size=config.batch_size, seed=config.seed,
-      process_index=jax.process_index(), process_count=jax.process_count(),
+      process_index=jax.process_index(), process_count=jax.process_count(), decoded=decoded,
   )
   trainer = build_trainer(config, dataset.example_shape, mesh)
   n_critic = trainer.objective.n_critic
@@ -179,7 +180,7 @@ def train_generative(config: ml_collections.ConfigDict, workdir: str) -> TrainSt
   writer = MetricWriter(workdir, enabled=is_writer, resume_step=int(state.step))
   label = settings.name if settings.name == "sig" else f"{settings.name}, lambda={settings.si_weight:g}"
   evaluators = make_evaluators(
-      config.evals, EvalContext(config.data, config.eval_batch_size, writer, label))
+      config.evals, EvalContext(config.data, config.eval_batch_size, writer, label, decoded=decoded))
   return run_loop(state, workdir=workdir, num_steps=config.num_steps, log_every=config.log_every,
                   checkpoint_every=config.checkpoint_every,
                   eval_due=lambda step: any(e.due(step, final=False) for e in evaluators),
