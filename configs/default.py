@@ -66,6 +66,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.optim.d_lr = 1e-4
   c.optim.b1 = 0.5
   c.optim.b2 = 0.999
+  # Both learning rates follow a cosine to this fraction of their initial value
+  # at num_steps (1.0: constant). num_steps then cannot change on a resume.
+  c.optim.lr_final_fraction = 1.0
   c.optim.ema_decay = 0.0
 
   # Evaluators by name: type, cadence, options (sigjax/evaluation/evaluators.py).

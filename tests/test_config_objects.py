@@ -68,7 +68,8 @@ def test_eval_every_override_reaches_every_evaluator():
 
 def test_bad_values_fail_before_any_work(tmp_path):
   cases = {"optim.g_lr": float("nan"), "optim.d_lr": -1e-4, "optim.b1": 1.0,
-           "data.std": 0.0, "model.d_norm": "batch", "model.nonsense": 1}
+           "data.std": 0.0, "model.d_norm": "batch", "model.nonsense": 1,
+           "optim.lr_final_fraction": 1.5}
   for key, value in cases.items():
     config = tiny("gmm_gan")
     config.unlock()

@@ -136,3 +136,44 @@ def test_cli_runs_and_sigterm_saves_a_checkpoint(tmp_path):
   assert not (tmp_path / "final_metrics.json").exists()
   saved = [int(s) for s in os.listdir(tmp_path / "checkpoints")]
   assert len(saved) == 1 and 10 <= saved[0] < 1000000
+
+
+def test_lr_final_fraction_decays_both_rates_along_a_cosine():
+  import optax
+
+  from sigjax.training.state import make_optimizers
+
+  steps, n_critic = 10, 5
+  g_tx, d_tx = make_optimizers(g_lr=1e-3, d_lr=4e-3, b1=0.0, b2=0.0, num_steps=steps,
+                               n_critic=n_critic, lr_final_fraction=0.1)
+
+  def rates(tx, updates):
+    # Adam with b1 = b2 = 0 turns a gradient of ones into a step of -lr.
+    params = np.zeros(3, np.float32)
+    state, out = tx.init(params), []
+    for _ in range(updates + 1):
+      update, state = tx.update(np.ones(3, np.float32), state, params)
+      out.append(-float(update[0]))
+    return np.array(out)
+
+  cosine = lambda t, total: 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * np.minimum(t, total) / total))
+  np.testing.assert_allclose(rates(g_tx, steps), 1e-3 * cosine(np.arange(steps + 1), steps),
+                             rtol=1e-4)
+  # The critic's updates are n_critic per step: it reaches the floor at num_steps too.
+  d = rates(d_tx, steps * n_critic)
+  np.testing.assert_allclose(d[::n_critic], 4e-3 * cosine(np.arange(steps + 1), steps), rtol=1e-4)
+  # 1.0 keeps constant float rates (no schedule counter in the optimiser state).
+  g_const, _ = make_optimizers(g_lr=1e-3, d_lr=1e-3, b1=0.5, b2=0.9, lr_final_fraction=1.0)
+  assert jax.tree.structure(g_const.init(np.zeros(3))) == jax.tree.structure(
+      optax.adam(1e-3, b1=0.5, b2=0.9).init(np.zeros(3)))
+
+
+def test_a_decaying_schedule_makes_num_steps_part_of_the_experiment(tmp_path):
+  from sigjax.training.workdir import WorkdirConfigMismatch
+
+  decaying = {"optim.lr_final_fraction": 0.1}
+  train_and_evaluate(tiny("gmm_gan", num_steps=2, **decaying), str(tmp_path))
+  with pytest.raises(WorkdirConfigMismatch, match="num_steps"):
+    train_and_evaluate(tiny("gmm_gan", num_steps=3, **decaying), str(tmp_path))
+  state = train_and_evaluate(tiny("gmm_gan", num_steps=2, **decaying), str(tmp_path))
+  assert int(state.step) == 2

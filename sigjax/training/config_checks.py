@@ -30,5 +30,9 @@ def validate_config(config) -> None:
            f"optim.{key} must be finite and > 0, got {optim[key]}.")
   for key in ("b1", "b2"):
     need(0 <= optim[key] < 1, f"optim.{key} (Adam's beta) must be in [0, 1), got {optim[key]}.")
+  if "lr_final_fraction" in optim:
+    need(0 <= optim.lr_final_fraction <= 1,
+         f"optim.lr_final_fraction (the decayed fraction of the learning rates at num_steps; "
+         f"1 = constant) must be in [0, 1], got {optim.lr_final_fraction}.")
   if "ema_decay" in optim:
     need(0 <= optim.ema_decay < 1, f"optim.ema_decay must be in [0, 1), got {optim.ema_decay}.")

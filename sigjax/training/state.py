@@ -29,10 +29,23 @@ class TrainState:
   key: jax.Array
 
 
-def make_optimizers(*, g_lr: float, d_lr: float, b1: float, b2: float
+def make_optimizers(*, g_lr: float, d_lr: float, b1: float, b2: float, num_steps: int = 1,
+                    n_critic: int = 1, lr_final_fraction: float = 1.0
                     ) -> tuple[optax.GradientTransformation, optax.GradientTransformation]:
-  """Adam for the generator and for the discriminator."""
-  return optax.adam(g_lr, b1=b1, b2=b2), optax.adam(d_lr, b1=b1, b2=b2)
+  """Adam for the generator and for the discriminator.
+
+  With ``lr_final_fraction`` < 1 both learning rates follow a cosine from
+  their value at step 0 to that fraction of it at ``num_steps`` (the critic's
+  over its ``num_steps * n_critic`` updates, so both decay in step). At 1.0
+  they are constant floats, so the optimiser state has no schedule counter.
+  """
+  def rate(lr, updates):
+    if lr_final_fraction == 1.0:
+      return lr
+    return optax.cosine_decay_schedule(lr, decay_steps=updates, alpha=lr_final_fraction)
+
+  return (optax.adam(rate(g_lr, num_steps), b1=b1, b2=b2),
+          optax.adam(rate(d_lr, num_steps * n_critic), b1=b1, b2=b2))
 
 
 def init_state(objective, generator, discriminator, example_shape, g_tx, d_tx, *, seed: int,

@@ -67,9 +67,11 @@ def build_trainer(config, example_shape, mesh: Mesh) -> Trainer:
   models = model_spec(config.model_name, config.model)
   generator, discriminator = models.build(example_shape)
   optim = config.optim
-  g_tx, d_tx = make_optimizers(g_lr=optim.g_lr, d_lr=optim.d_lr, b1=optim.b1, b2=optim.b2)
   objective = make_objective(objective_settings(config.objective), generator, discriminator,
                              z_dim=models.z_dim, num_generated=config.batch_size)
+  g_tx, d_tx = make_optimizers(g_lr=optim.g_lr, d_lr=optim.d_lr, b1=optim.b1, b2=optim.b2,
+                               num_steps=config.num_steps, n_critic=objective.n_critic,
+                               lr_final_fraction=optim.lr_final_fraction)
   # Eager on purpose: a jitted init fuses N(0, s^2) draws differently (1 ulp), which
   # would change every published seed's trajectory.
   state = init_state(objective, generator, discriminator, example_shape, g_tx, d_tx,

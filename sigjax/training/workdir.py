@@ -51,9 +51,12 @@ def config_differences(stored: dict, current: dict) -> list[str]:
   only, resumable ones left out."""
   # JSON turns tuples into lists: compare both through JSON.
   norm = lambda v: json.loads(json.dumps(v))
+  differs = lambda k: k not in stored or k not in current or norm(stored[k]) != norm(current[k])
+  # A decaying learning rate is a function of num_steps: changing it would
+  # change the rates of the steps already taken.
+  decays = any(c.get("optim.lr_final_fraction", 1.0) != 1.0 for c in (stored, current))
   return sorted(k for k in set(stored) | set(current)
-                if not _resumable(k) and (k not in stored or k not in current
-                                          or norm(stored[k]) != norm(current[k])))
+                if differs(k) and (not _resumable(k) or (k == "num_steps" and decays)))
 
 
 def check_config(workdir: str, config_json: str, *, allow_config_change: bool = False) -> None:
