@@ -2,6 +2,7 @@
 
   python benchmarks/sig_nll.py            # the shapes
   python benchmarks/sig_nll.py --quick    # small shapes, a smoke run
+  python benchmarks/sig_nll.py --shapes=4096,4096,3072   # chosen N,M,D (';' between)
 
 Flops: forward 2*N*M*D (the x . theta^T product); value_and_grad w.r.t.
 theta 4*N*M*D (that product plus d theta = W^T x). "vs GEMM" divides the
@@ -50,9 +51,12 @@ def temp_bytes(fn, *args) -> int:
 def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("--quick", action="store_true")
+  parser.add_argument("--shapes", default="", help="N,M,D;N,M,D;... instead of the defaults")
   parser.add_argument("--reps", type=int, default=3)
   args = parser.parse_args()
   shapes = QUICK if args.quick else SHAPES
+  if args.shapes:
+    shapes = [tuple(int(v) for v in shape.split(",")) for shape in args.shapes.split(";")]
   print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, jax {jax.__version__}")
   header = ("| N | M | D | what | time (ms) | GFLOP/s | GEMM GFLOP/s | vs GEMM | extra memory (MiB) |\n"
             "|---|---|---|---|---|---|---|---|---|")

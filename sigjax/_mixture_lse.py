@@ -62,6 +62,8 @@ _SAFETY = 4.0
 _ROWS_AT_ONCE = 16
 WIDE_CANDIDATES = 64
 _EXACT_BLOCK_ENTRIES = 2**20
+# Floats of gathered candidates per chunk of rows (exact_candidates).
+_CANDIDATE_CHUNK_ENTRIES = 2**19
 
 
 class Terms(NamedTuple):
@@ -147,6 +149,11 @@ class StreamOut(NamedTuple):
   tie: jax.Array  # [N] bool: the k-th largest U was tied, candidates ambiguous
 
 
+def _row_sums(a, b):
+  """Reducer of the stream's variadic reduce: sums, except a max for the rest's error."""
+  return (a[0] + b[0], a[1] + b[1], a[2] + b[2], jnp.maximum(a[3], b[3]), a[4] + b[4])
+
+
 def _stream_forward(lhs, rhs, col, row_coef, col_norm, col_err, k, dot_coef,
                     block_size, precision, keep_pre):
   n = lhs.shape[0]
@@ -174,22 +181,29 @@ def _stream_forward(lhs, rhs, col, row_coef, col_norm, col_err, k, dot_coef,
     new_buf_i = jnp.take_along_axis(jnp.concatenate([buf_i, offset + blk_pos], axis=1), pos,
                                     axis=1, mode="clip")
     tau = jnp.min(top_u, axis=1)
-    out_blk = u < tau[:, None]
     out_buf = buf_u < tau[:, None]
-    n_in = jnp.sum(~out_blk, axis=1) + jnp.sum(~out_buf & jnp.isfinite(buf_u), axis=1)
-    tie = tie | ((n_in > k) & jnp.isfinite(tau))
-    # Online sums, rescaled to the running max of q~.
+    # Online sums, rescaled to the running max of q~. The block's five row
+    # reductions are one variadic reduce: one pass over the block (as separate
+    # reductions XLA:CPU materialised ~6 [N, B] temporaries; measured 1.7x
+    # faster for the epilogue alone at [4096, 1024]).
     new_ref = jnp.maximum(ref, jnp.max(q, axis=1))
     rescale = lambda acc: jnp.where(jnp.isneginf(ref), 0.0, acc * jnp.exp(ref - new_ref))
+    out_blk = u < tau[:, None]  # not among the candidates: joins the rest
     w = jnp.exp(q - new_ref[:, None])
-    s_all = rescale(s_all) + jnp.sum(w, axis=1)
-    e_sum = rescale(e_sum) + jnp.sum(w * e, axis=1)
+    zero = jnp.zeros((), q.dtype)
+    sum_w, sum_we, rest_w, rest_e, n_in_blk = jax.lax.reduce(
+        (w, w * e, jnp.where(out_blk, w, 0.0), jnp.where(out_blk, e, 0.0),
+         jnp.where(out_blk, 0.0, 1.0).astype(q.dtype)),
+        (zero,) * 5, _row_sums, (1,))
+    n_in = n_in_blk + jnp.sum(~out_buf & jnp.isfinite(buf_u), axis=1)
+    tie = tie | ((n_in > k) & jnp.isfinite(tau))
+    s_all = rescale(s_all) + sum_w
+    e_sum = rescale(e_sum) + sum_we
     # Entries leaving (or never entering) the candidates join the rest.
     buf_e = jnp.where(jnp.isneginf(buf_u), 0.0, buf_u - buf_q)  # 0 on empty slots
     buf_w = jnp.exp(buf_q - new_ref[:, None])
-    s_rest = (rescale(s_rest) + jnp.sum(jnp.where(out_blk, w, 0.0), axis=1)
-              + jnp.sum(jnp.where(out_buf, buf_w, 0.0), axis=1))
-    e_rest = jnp.maximum(e_rest, jnp.maximum(jnp.max(jnp.where(out_blk, e, 0.0), axis=1),
+    s_rest = rescale(s_rest) + rest_w + jnp.sum(jnp.where(out_buf, buf_w, 0.0), axis=1)
+    e_rest = jnp.maximum(e_rest, jnp.maximum(rest_e,
                                              jnp.max(jnp.where(out_buf, buf_e, 0.0), axis=1)))
     carry = (new_ref, s_all, e_sum, s_rest, e_rest, top_u, new_buf_q, new_buf_i, tie)
     return carry, (raw if keep_pre else None)
@@ -301,16 +315,27 @@ stream.defvjp(_stream_fwd, _stream_bwd)
 
 
 def exact_candidates(x2d, theta2d, index, anchor_rows, exact_diff):
-  """exact(x_n, theta_{index[n, i]}) - exact(x_n, anchor_n) as [N, k], one
-  checkpointed [N, D] slot at a time (measured faster on XLA:CPU than one
-  [N, k, D] gather, even at N = 256)."""
+  """exact(x_n, theta_{index[n, i]}) - exact(x_n, anchor_n) as [N, k].
+
+  Chunks of rows, each gathering its [rows, k, D] candidates (about
+  _CANDIDATE_CHUNK_ENTRIES floats, so they stay in cache) and checkpointed, so
+  the backward keeps no [N, k, D] gather either. Measured on XLA:CPU at
+  (4096, 4096, 3072), k = 8: 30% faster forward and 45% faster value_and_grad
+  than one [N, D] slot per candidate.
+  """
+  n, d = x2d.shape
+  k = index.shape[1]
+  rows = max(1, min(n, _CANDIDATE_CHUNK_ENTRIES // max(k * d, 1)))
 
   @jax.checkpoint
-  def slot(_, idx):
-    return None, exact_diff(x2d, jnp.take(theta2d, idx, axis=0, mode="clip"), anchor_rows)
+  def chunk(_, blk):
+    x_c, index_c, anchor_c = blk[:3]
+    theta_c = jnp.take(theta2d, index_c, axis=0, mode="clip")  # [rows, k, D]
+    return None, exact_diff(x_c[:, None, :], theta_c, anchor_c[:, None, :])
 
-  _, out = jax.lax.scan(slot, None, index.T)
-  return out.T
+  blocks, tail = _blocks((x2d, index, anchor_rows), rows)
+  _, outs = _scan_blocks(chunk, None, blocks, tail)
+  return jnp.concatenate(outs, axis=0) if len(outs) > 1 else outs[0]
 
 
 def _exact_column_block(rows, d, m):
