@@ -314,28 +314,55 @@ stream.defvjp(_stream_fwd, _stream_bwd)
 # ---------------------------------------------------------------------------
 
 
-def exact_candidates(x2d, theta2d, index, anchor_rows, exact_diff):
-  """exact(x_n, theta_{index[n, i]}) - exact(x_n, anchor_n) as [N, k].
+def exact_candidates(x2d, theta2d, index, anchor_index, terms: Terms):
+  """(exact(x_n, anchor_n) [N], exact(x_n, theta_{index[n, i]}) - exact(x_n, anchor_n) [N, k]).
 
-  Chunks of rows, each gathering its [rows, k, D] candidates (about
-  _CANDIDATE_CHUNK_ENTRIES floats, so they stay in cache) and checkpointed, so
-  the backward keeps no [N, k, D] gather either. Measured on XLA:CPU at
-  (4096, 4096, 3072), k = 8: 30% faster forward and 45% faster value_and_grad
-  than one [N, D] slot per candidate.
+  Chunks of rows, each gathering its [rows, k, D] candidates and its anchor
+  rows (about _CANDIDATE_CHUNK_ENTRIES floats, so they stay in cache) and
+  checkpointed, so neither pass holds an [N, k, D] or [N, D] gather. On
+  XLA:CPU a fresh [N, D] buffer costs more than the arithmetic (page faults:
+  ~45 ms for 4096 x 3072 here); one [N, D] slot per candidate was 30%
+  slower forward and 45% slower value_and_grad at (4096, 4096, 3072), k = 8.
   """
   n, d = x2d.shape
   k = index.shape[1]
-  rows = max(1, min(n, _CANDIDATE_CHUNK_ENTRIES // max(k * d, 1)))
+  # A power of two, so that typical N split into whole chunks.
+  rows = 2 ** int(math.log2(max(1, _CANDIDATE_CHUNK_ENTRIES // max((k + 1) * d, 1))))
+  rows = min(rows, n)
 
-  @jax.checkpoint
-  def chunk(_, blk):
-    x_c, index_c, anchor_c = blk[:3]
-    theta_c = jnp.take(theta2d, index_c, axis=0, mode="clip")  # [rows, k, D]
-    return None, exact_diff(x_c[:, None, :], theta_c, anchor_c[:, None, :])
+  def chunk(start, size):
+    x_c = jax.lax.dynamic_slice_in_dim(x2d, start, size)
+    theta_c = jnp.take(theta2d, jax.lax.dynamic_slice_in_dim(index, start, size), axis=0,
+                       mode="clip")  # [size, k, D]
+    anchor_rows = jnp.take(theta2d, jax.lax.dynamic_slice_in_dim(anchor_index, start, size),
+                           axis=0, mode="clip")  # [size, D]
+    return (terms.exact(x_c, anchor_rows),
+            terms.exact_diff(x_c[:, None, :], theta_c, anchor_rows[:, None, :]))
 
-  blocks, tail = _blocks((x2d, index, anchor_rows), rows)
-  _, outs = _scan_blocks(chunk, None, blocks, tail)
-  return jnp.concatenate(outs, axis=0) if len(outs) > 1 else outs[0]
+  return _map_row_chunks(chunk, n, rows)
+
+
+def _map_row_chunks(chunk, n, rows):
+  """chunk(start, size) -> per-row outputs [size, ...], over rows 0..n, concatenated.
+
+  Each chunk is checkpointed, so reverse mode keeps only the loop index; and
+  it slices its rows itself: slicing [N, ...] inputs into blocks up front
+  copies them whenever N is not a multiple of ``rows``.
+  """
+  chunk = jax.checkpoint(chunk, static_argnums=(1,))
+  nb, rem = divmod(n, rows)
+  outs = []
+  if nb == 1:
+    outs.append(chunk(jnp.int32(0), rows))
+  elif nb > 1:
+    stacked = jax.lax.map(lambda start: chunk(start, rows),
+                          jnp.arange(nb, dtype=jnp.int32) * rows)
+    outs.append(jax.tree.map(lambda a: a.reshape((nb * rows,) + a.shape[2:]), stacked))
+  if rem:
+    outs.append(chunk(jnp.int32(nb * rows), rem))
+  if len(outs) == 1:
+    return outs[0]
+  return jax.tree.map(lambda *parts: jnp.concatenate(parts, axis=0), *outs)
 
 
 def _exact_column_block(rows, d, m):
@@ -400,7 +427,7 @@ def _exact_argmax(x2d, theta2d, exact):
   return arg
 
 
-def _recompute_where_needed(lse, need, x2d, theta2d, anchor_rows, terms, recompute_few):
+def _recompute_where_needed(lse, need, x2d, theta2d, anchor_index, terms, recompute_few):
   """Replaces lse[n] where need[n]: the rows the first pass could not certify.
 
   Three tiers behind one lax.switch, so the common case costs nothing: no
@@ -424,8 +451,16 @@ def _recompute_where_needed(lse, need, x2d, theta2d, anchor_rows, terms, recompu
     return lse.at[rows].set(values, mode="drop")
 
   def every():
-    return jnp.where(need, exact_lse_rows(x2d, theta2d, terms.exact, terms.exact_diff,
-                                          anchor_rows), lse)
+    # By chunks of rows, so that reverse mode keeps O(N) of this branch: the
+    # residuals of the branches not taken are still written (as zeros) on
+    # every call, and one [N, M] of them cost more than the whole forward.
+    def chunk(start, size):
+      anchor_rows = jnp.take(theta2d, jax.lax.dynamic_slice_in_dim(anchor_index, start, size),
+                             axis=0, mode="clip")
+      return exact_lse_rows(jax.lax.dynamic_slice_in_dim(x2d, start, size), theta2d,
+                            terms.exact, terms.exact_diff, anchor_rows)
+
+    return jnp.where(need, _map_row_chunks(chunk, n, f), lse)
 
   tier = (count > 0).astype(jnp.int32) + (count > f).astype(jnp.int32)
   return jax.lax.switch(tier, (none, few, every))
@@ -480,9 +515,8 @@ def mixture_lse_with_paths(x2d, theta2d, terms: Terms, *, block_size, precision,
   # The candidate answer: exact candidates, rest tied to the anchor. The
   # candidates enter as differences from the anchor, so their weights carry
   # no rounding of huge absolute log-likelihoods (theta far from x).
-  anchor_rows = jnp.take(theta2d, out.anchor_index, axis=0, mode="clip")
-  exact_anchor = terms.exact(x2d, anchor_rows)
-  cand_rel = exact_candidates(x2d, theta2d, out.cand_index, anchor_rows, terms.exact_diff)
+  exact_anchor, cand_rel = exact_candidates(x2d, theta2d, out.cand_index, out.anchor_index,
+                                            terms)
   err_anchor = sg(out.err_anchor)
   rest_rel = out.lse_rest - out.q_anchor
   lse_cand = exact_anchor + jax.nn.logsumexp(
@@ -512,7 +546,8 @@ def mixture_lse_with_paths(x2d, theta2d, terms: Terms, *, block_size, precision,
           precision=precision, keep_pre=False, num_candidates=WIDE_CANDIDATES,
           second_pass=False)[0]
     return exact_lse_rows(x_rows, theta2d, terms.exact, terms.exact_diff,
-                          jnp.take(anchor_rows, rows, axis=0, mode="clip"))
+                          jnp.take(theta2d, jnp.take(out.anchor_index, rows, mode="clip"),
+                                   axis=0, mode="clip"))
 
-  return _recompute_where_needed(lse, need, x2d, theta2d, anchor_rows, terms,
+  return _recompute_where_needed(lse, need, x2d, theta2d, out.anchor_index, terms,
                                  recompute_few), paths
