@@ -78,6 +78,10 @@ class Terms(NamedTuple):
   # huge (theta far from x) their float rounding would swamp the difference,
   # which is all the mixture weights depend on.
   exact_diff: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
+  # The same kernel's Terms for other rows of x (the same theta), built from
+  # scratch: a recomputation branch that took rows of these Terms would hold
+  # rhs [M, D] as a separate buffer from the stream's blocked copy.
+  for_rows: Callable[[jax.Array], "Terms"]
 
 
 def gemm_epsilon(dtype, precision) -> float:
@@ -97,35 +101,46 @@ def _entry_error(dot, row_coef, col_norm, col_err, dot_coef):
   return dot_coef * jnp.abs(dot) + row_coef[:, None] * col_norm[None, :] + col_err[None, :]
 
 
-def _blocks(arrays, block_size):
-  """Splits [M, ...] arrays into full blocks [nb, B, ...] plus a tail (or None).
+def _scan_blocks(body, carry, arrays, block_size, *, per_block=None, checkpoint=False):
+  """Runs ``body(carry, blk)`` over blocks of rows of the [M, ...] ``arrays``.
 
-  The column offsets ride along as the last array.
+  ``blk`` holds each array's rows of the block, then the block's first row
+  (int32), then its entry of ``per_block`` if given: a list of per-block
+  outputs of an earlier _scan_blocks over the same blocks. The full blocks
+  run in one scan (no loop for one), then the tail. Blocks are sliced inside
+  the loop: reshaping [M, D] into [nb, B, D] up front copies it whenever M is
+  not a multiple of B (and XLA wrote an [M, D] operand once per layout).
+  With ``checkpoint`` each block's slicing and body are rematerialised, so
+  reverse mode keeps only the carry per block.
+
+  Returns the final carry and the per-block outputs, in row order.
   """
   m = arrays[0].shape[0]
   nb, rem = divmod(m, block_size)
-  full = nb * block_size
-  offsets = jnp.arange(nb, dtype=jnp.int32) * block_size
-  blocks = tuple(a[:full].reshape((nb, block_size) + a.shape[1:]) for a in arrays) + (offsets,)
-  tail = tuple(a[full:] for a in arrays) + (jnp.int32(full),) if rem else None
-  return blocks, tail
+  extra = list(per_block) if per_block is not None else None
 
+  def run(carry, offset, size, *more):
+    blk = tuple(jax.lax.dynamic_slice_in_dim(a, offset, size) for a in arrays) + (offset,)
+    return body(carry, blk + tuple(more))
 
-def _scan_blocks(body, carry, blocks, tail):
-  """Runs body over the full blocks (no loop for one), then the tail.
-
-  Returns the final carry and the per-block outputs, in column order.
-  """
+  run = jax.checkpoint(run, static_argnums=(2,)) if checkpoint else run
   outs = []
-  nb = blocks[0].shape[0]
-  if nb == 1:
-    carry, out = body(carry, jax.tree.map(lambda b: b[0], blocks))
-    outs.append(out)
-  elif nb > 1:
-    carry, out = jax.lax.scan(body, carry, blocks)
-    outs.append(jax.tree.map(lambda o: o.reshape((-1,) + o.shape[2:]), out))
-  if tail is not None:
-    carry, out = body(carry, tail)
+  if nb:
+    # The scan stacked the full blocks' outputs as [nb * rows, ...]: unstack.
+    more = ()
+    if extra:
+      stacked = extra.pop(0)
+      more = (stacked.reshape((nb, -1) + stacked.shape[1:]),)
+    offsets = jnp.arange(nb, dtype=jnp.int32) * block_size
+    if nb == 1:
+      carry, out = run(carry, offsets[0], block_size, *(b[0] for b in more))
+      outs.append(out)
+    else:
+      carry, out = jax.lax.scan(lambda c, xs: run(c, xs[0], block_size, *xs[1:]), carry,
+                                (offsets,) + more)
+      outs.append(jax.tree.map(lambda o: o.reshape((-1,) + o.shape[2:]), out))
+  if rem:
+    carry, out = run(carry, jnp.int32(nb * block_size), rem, *([extra.pop(0)] if extra else []))
     outs.append(out)
   return carry, outs
 
@@ -212,8 +227,7 @@ def _stream_forward(lhs, rhs, col, row_coef, col_norm, col_err, k, dot_coef,
   empty = jnp.full((n, k), -jnp.inf, lhs.dtype)
   init = (jnp.full((n,), -jnp.inf, lhs.dtype), zeros, zeros, zeros, zeros,
           empty, empty, jnp.zeros((n, k), jnp.int32), jnp.zeros((n,), bool))
-  blocks, tail = _blocks((rhs, col, col_norm, col_err), block_size)
-  carry, pres = _scan_blocks(update, init, blocks, tail)
+  carry, pres = _scan_blocks(update, init, (rhs, col, col_norm, col_err), block_size)
   ref, s_all, e_sum, s_rest, e_rest, buf_u, buf_q, buf_i, tie = carry
   buf_e = buf_u - buf_q
   anchor = jnp.argmax(buf_q - buf_e, axis=1)
@@ -291,15 +305,9 @@ def _stream_bwd(k, dot_coef, block_size, precision, keep_pre, residuals, cts):
     d_lhs = d_lhs + jnp.dot(gw, rhs_blk, precision=precision)
     return d_lhs, (jnp.dot(gw.T, lhs, precision=precision), jnp.sum(gw, axis=0))
 
-  blocks, tail = _blocks((rhs, col, col_norm, col_err), block_size)
-  if pres is not None:  # attach each block's saved raw product to its inputs
-    nb, n = blocks[0].shape[0], lhs.shape[0]
-    parts = list(pres)
-    if nb:
-      blocks = blocks + (parts.pop(0).reshape(nb, n, block_size),)
-    if tail is not None:
-      tail = tail + (parts.pop(0),)
-  d_lhs, outs = _scan_blocks(block_grads, jnp.zeros_like(lhs), blocks, tail)
+  # Each block's saved raw product (if kept) rides along with its inputs.
+  d_lhs, outs = _scan_blocks(block_grads, jnp.zeros_like(lhs), (rhs, col, col_norm, col_err),
+                             block_size, per_block=pres)
   d_rhs = jnp.concatenate([o[0] for o in outs], axis=0)
   d_col = jnp.concatenate([o[1] for o in outs], axis=0)
   zero = lambda a: jnp.zeros_like(a)
@@ -373,12 +381,11 @@ def exact_log_likelihoods(x2d, theta2d, exact):
   """The [N, M] matrix exact(x_n, theta_m), by blocks of columns."""
   n, d = x2d.shape
   block = _exact_column_block(n, d, theta2d.shape[0])
-  blocks, tail = _blocks((theta2d,), block)
   body = lambda carry, blk: (carry, exact(x2d[:, None, :], blk[0][None, :, :]))
-  _, outs = _scan_blocks(body, None, blocks, tail)
+  _, outs = _scan_blocks(body, None, (theta2d,), block)
   # Full blocks come out as [nb * N, B]; put columns back in order.
   parts = []
-  nb = blocks[0].shape[0]
+  nb = theta2d.shape[0] // block
   for out in outs:
     if out.shape[0] == n * nb and nb > 1:
       out = out.reshape(nb, n, -1).transpose(1, 0, 2).reshape(n, -1)
@@ -398,14 +405,12 @@ def exact_lse_rows(x_rows, theta2d, exact, exact_diff, anchor_rows):
   rows, d = x_rows.shape
   block = _exact_column_block(rows, d, theta2d.shape[0])
 
-  @jax.checkpoint
   def body(lse, blk):
     logits = exact_diff(x_rows[:, None, :], blk[0][None, :, :], anchor_rows[:, None, :])
     return jnp.logaddexp(lse, jax.nn.logsumexp(logits, axis=1)), None
 
   init = jnp.full((rows,), -jnp.inf, x_rows.dtype)
-  blocks, tail = _blocks((theta2d,), block)
-  lse, _ = _scan_blocks(body, init, blocks, tail)
+  lse, _ = _scan_blocks(body, init, (theta2d,), block, checkpoint=True)
   return exact(x_rows, anchor_rows) + lse
 
 
@@ -422,8 +427,7 @@ def _exact_argmax(x2d, theta2d, exact):
     return (jnp.maximum(best, blk_best), jnp.where(blk_best > best, blk_arg, arg)), None
 
   init = (jnp.full((n,), -jnp.inf, x2d.dtype), jnp.zeros((n,), jnp.int32))
-  blocks, tail = _blocks((jax.lax.stop_gradient(theta2d),), block)
-  (_, arg), _ = _scan_blocks(body, init, blocks, tail)
+  (_, arg), _ = _scan_blocks(body, init, (jax.lax.stop_gradient(theta2d),), block)
   return arg
 
 
@@ -486,11 +490,6 @@ def mixture_lse(x2d, theta2d, terms: Terms, *, block_size, precision, keep_pre,
                                 num_candidates=num_candidates)[0]
 
 
-def _take_rows(terms: Terms, rows) -> Terms:
-  take = lambda a: jnp.take(a, rows, axis=0, mode="clip")
-  return terms._replace(lhs=take(terms.lhs), row=take(terms.row), const=take(terms.const))
-
-
 def mixture_lse_with_paths(x2d, theta2d, terms: Terms, *, block_size, precision, keep_pre,
                            num_candidates=NUM_CANDIDATES, second_pass=True):
   """mixture_lse and, per row, which PATH_* computed it (for tests/benchmarks)."""
@@ -542,7 +541,7 @@ def mixture_lse_with_paths(x2d, theta2d, terms: Terms, *, block_size, precision,
       # More columns sit near the top than k: the same pass over these rows
       # only, with WIDE_CANDIDATES candidates; the difference form for the rest.
       return mixture_lse_with_paths(
-          x_rows, theta2d, _take_rows(terms, rows), block_size=block_size,
+          x_rows, theta2d, terms.for_rows(x_rows), block_size=block_size,
           precision=precision, keep_pre=False, num_candidates=WIDE_CANDIDATES,
           second_pass=False)[0]
     return exact_lse_rows(x_rows, theta2d, terms.exact, terms.exact_diff,

@@ -136,7 +136,8 @@ def _gaussian_terms(x2d, theta2d, scale) -> Terms:
   return Terms(lhs=a, rhs=b, row=-0.5 * jnp.sum(a * a, axis=-1),
                col=-0.5 * jnp.sum(b * b, axis=-1),
                const=jnp.broadcast_to(const, x2d.shape[:1]), exact=exact,
-               exact_diff=exact_diff)
+               exact_diff=exact_diff,
+               for_rows=lambda x_rows: _gaussian_terms(x_rows, theta2d, scale))
 
 
 def _bernoulli_terms(x2d, logits2d) -> Terms:
@@ -157,7 +158,7 @@ def _bernoulli_terms(x2d, logits2d) -> Terms:
 
   return Terms(lhs=x2d, rhs=logits2d, row=zeros,
                col=-jnp.sum(jax.nn.softplus(logits2d), axis=-1), const=zeros, exact=exact,
-               exact_diff=exact_diff)
+               exact_diff=exact_diff, for_rows=lambda x_rows: _bernoulli_terms(x_rows, logits2d))
 
 
 def _validate(x, theta, kernel, scale):
