@@ -40,6 +40,14 @@ def test_stacked_mnist_metrics_known_answers():
   one = stacked_mnist_metrics(np.tile(np.eye(10)[digits[:1]], (50, 1, 1)))  # exact one-hot
   assert one["modes"] == 1 and one["kl"] == pytest.approx(np.log(1000))
   assert one["exp_h_y"] == pytest.approx(1.0, rel=1e-6)
+  # Blur one channel of the triples 0..499: they still count as modes, but
+  # only 500 samples (and their 500 triples) are high quality on all channels.
+  blurred = probs.copy()
+  blurred[:500, 2] = 0.1
+  b = stacked_mnist_metrics(blurred, high_quality_threshold=0.5)
+  assert b["modes"] == 1000 - 450  # the blurred channel's argmax is digit 0 (ties)
+  assert b["high_quality_samples"] == 0.5 and b["modes_high_quality"] == 500
+  assert m["high_quality_samples"] == 1.0 and m["modes_high_quality"] == 1000
   with pytest.raises(ValueError, match=r"\[N, 3, 10\]"):
     stacked_mnist_metrics(np.ones((4, 10)))
 

@@ -177,3 +177,19 @@ def test_a_decaying_schedule_makes_num_steps_part_of_the_experiment(tmp_path):
     train_and_evaluate(tiny("gmm_gan", num_steps=3, **decaying), str(tmp_path))
   state = train_and_evaluate(tiny("gmm_gan", num_steps=2, **decaying), str(tmp_path))
   assert int(state.step) == 2
+
+
+def test_a_workdir_recorded_before_a_field_existed_still_resumes(tmp_path):
+  # Runs recorded before optim.lr_final_fraction existed read it as 1.0 (constant).
+  train_and_evaluate(tiny("gmm_gan", num_steps=2), str(tmp_path))
+  path = tmp_path / "config.json"
+  stored = json.loads(path.read_text())
+  del stored["optim"]["lr_final_fraction"]
+  path.write_text(json.dumps(stored))
+  assert int(train_and_evaluate(tiny("gmm_gan", num_steps=3), str(tmp_path)).step) == 3
+  # ... and a run that asks for a decay is another experiment.
+  path.write_text(json.dumps(stored))
+  from sigjax.training.workdir import WorkdirConfigMismatch
+  with pytest.raises(WorkdirConfigMismatch, match="lr_final_fraction"):
+    train_and_evaluate(tiny("gmm_gan", num_steps=3, **{"optim.lr_final_fraction": 0.5}),
+                       str(tmp_path))

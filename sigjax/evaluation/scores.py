@@ -73,6 +73,11 @@ def stacked_mnist_metrics(channel_probs: np.ndarray, *, high_quality_threshold: 
     kl: KL(P_g || uniform over 1000) of the predicted triples, in nats.
     inception_score, high_quality, exp_h_y_given_x, exp_h_y: computed per
       channel over its 10 digits and averaged over the three channels.
+    high_quality_samples: fraction of samples whose three channels are all
+      high quality (not a column of the paper's table).
+    modes_high_quality: distinct triples among those samples (not a column of
+      the paper's table): faint or textured channels, which the classifier
+      still labels, cannot count as modes here.
   """
   p = np.asarray(channel_probs, np.float64)
   if p.ndim != 3 or p.shape[1:] != (3, 10):
@@ -90,6 +95,9 @@ def stacked_mnist_metrics(channel_probs: np.ndarray, *, high_quality_threshold: 
     per_channel["high_quality"].append(float(np.mean(q.max(-1) >= high_quality_threshold)))
     per_channel["exp_h_y_given_x"].append(float(np.exp(-np.mean(np.sum(q * logq, -1)))))
     per_channel["exp_h_y"].append(float(np.exp(-np.sum(marginal * np.log(np.maximum(marginal, 1e-30))))))
-  out = {"modes": int(nz.sum()), "kl": float(np.sum(hist[nz] * np.log(hist[nz] * 1000)))}
+  sharp = np.all(p.max(-1) >= high_quality_threshold, axis=1)
+  out = {"modes": int(nz.sum()), "kl": float(np.sum(hist[nz] * np.log(hist[nz] * 1000))),
+         "high_quality_samples": float(np.mean(sharp)),
+         "modes_high_quality": int(len(np.unique(triples[sharp])))}
   out.update({k: float(np.mean(v)) for k, v in per_channel.items()})
   return out

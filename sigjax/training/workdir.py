@@ -42,6 +42,12 @@ def flatten(tree, prefix: str = "") -> dict:
   return out
 
 
+# Fields added after runs were recorded, with the value that means "as before":
+# a stored config without the key reads as that value, so adding a field does
+# not lock every earlier workdir out.
+ADDED_LATER = {"optim.lr_final_fraction": 1.0}
+
+
 def _resumable(key: str) -> bool:
   return any(key == r or (r.endswith(".") and key.startswith(r)) for r in RESUMABLE)
 
@@ -51,6 +57,7 @@ def config_differences(stored: dict, current: dict) -> list[str]:
   only, resumable ones left out."""
   # JSON turns tuples into lists: compare both through JSON.
   norm = lambda v: json.loads(json.dumps(v))
+  stored = {**{k: v for k, v in ADDED_LATER.items() if k in current}, **stored}
   differs = lambda k: k not in stored or k not in current or norm(stored[k]) != norm(current[k])
   # A decaying learning rate is a function of num_steps: changing it would
   # change the rates of the steps already taken.
