@@ -35,7 +35,8 @@ TABLES = {
 # The seed's column order per table (metric names without "eval/").
 COLUMNS = {
     "grid": ["modes", "high_quality", "reverse_kl", "modes_with_mass"],
-    "stacked_mnist": ["inception_score", "high_quality", "exp_h_y_given_x", "exp_h_y", "modes", "kl"],
+    "stacked_mnist": ["inception_score", "high_quality", "exp_h_y_given_x", "exp_h_y", "modes", "kl",
+                      "high_quality_samples", "modes_high_quality"],
     "cifar10": ["inception_score", "inception_score_std", "fid"],
 }
 
