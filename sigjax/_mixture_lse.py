@@ -63,7 +63,7 @@ _ROWS_AT_ONCE = 16
 WIDE_CANDIDATES = 64
 _EXACT_BLOCK_ENTRIES = 2**20
 # Floats of gathered candidates per chunk of rows (exact_candidates).
-_CANDIDATE_CHUNK_ENTRIES = 2**19
+_CANDIDATE_CHUNK_ENTRIES = 2**21
 
 
 class Terms(NamedTuple):
@@ -326,11 +326,13 @@ def exact_candidates(x2d, theta2d, index, anchor_index, terms: Terms):
   """(exact(x_n, anchor_n) [N], exact(x_n, theta_{index[n, i]}) - exact(x_n, anchor_n) [N, k]).
 
   Chunks of rows, each gathering its [rows, k, D] candidates and its anchor
-  rows (about _CANDIDATE_CHUNK_ENTRIES floats, so they stay in cache) and
-  checkpointed, so neither pass holds an [N, k, D] or [N, D] gather. On
-  XLA:CPU a fresh [N, D] buffer costs more than the arithmetic (page faults:
-  ~45 ms for 4096 x 3072 here); one [N, D] slot per candidate was 30%
-  slower forward and 45% slower value_and_grad at (4096, 4096, 3072), k = 8.
+  rows (about _CANDIDATE_CHUNK_ENTRIES floats, a buffer the loop reuses) and
+  checkpointed, so neither pass writes a fresh [N, k, D] or [N, D] gather. On
+  XLA:CPU a fresh [N, D] buffer costs more than the arithmetic on it (page
+  faults: ~45 ms to write 4096 x 3072 here). Measured at (4096, 4096, 3072),
+  k = 8: one [N, D] slot per candidate was 30% slower forward and 45% slower
+  value_and_grad; at N = 256, chunks of 2**19 floats were 35% slower forward
+  than 2**21 (loop overhead), which is as fast at N = 4096.
   """
   n, d = x2d.shape
   k = index.shape[1]
