@@ -308,8 +308,7 @@ def _stream_bwd(k, dot_coef, block_size, precision, keep_pre, residuals, cts):
   # Each block's saved raw product (if kept) rides along with its inputs.
   d_lhs, outs = _scan_blocks(block_grads, jnp.zeros_like(lhs), (rhs, col, col_norm, col_err),
                              block_size, per_block=pres)
-  d_rhs = jnp.concatenate([o[0] for o in outs], axis=0)
-  d_col = jnp.concatenate([o[1] for o in outs], axis=0)
+  d_rhs, d_col = _concat_rows(outs)
   zero = lambda a: jnp.zeros_like(a)
   return d_lhs, d_rhs, d_col, zero(row_coef), zero(col_norm), zero(col_err)
 
@@ -340,38 +339,19 @@ def exact_candidates(x2d, theta2d, index, anchor_index, terms: Terms):
   rows = 2 ** int(math.log2(max(1, _CANDIDATE_CHUNK_ENTRIES // max((k + 1) * d, 1))))
   rows = min(rows, n)
 
-  def chunk(start, size):
-    x_c = jax.lax.dynamic_slice_in_dim(x2d, start, size)
-    theta_c = jnp.take(theta2d, jax.lax.dynamic_slice_in_dim(index, start, size), axis=0,
-                       mode="clip")  # [size, k, D]
-    anchor_rows = jnp.take(theta2d, jax.lax.dynamic_slice_in_dim(anchor_index, start, size),
-                           axis=0, mode="clip")  # [size, D]
-    return (terms.exact(x_c, anchor_rows),
-            terms.exact_diff(x_c[:, None, :], theta_c, anchor_rows[:, None, :]))
+  def chunk(_, blk):
+    x_c, index_c, anchor_c = blk[:3]
+    theta_c = jnp.take(theta2d, index_c, axis=0, mode="clip")  # [rows, k, D]
+    anchor_rows = jnp.take(theta2d, anchor_c, axis=0, mode="clip")  # [rows, D]
+    return None, (terms.exact(x_c, anchor_rows),
+                  terms.exact_diff(x_c[:, None, :], theta_c, anchor_rows[:, None, :]))
 
-  return _map_row_chunks(chunk, n, rows)
+  _, outs = _scan_blocks(chunk, None, (x2d, index, anchor_index), rows, checkpoint=True)
+  return _concat_rows(outs)
 
 
-def _map_row_chunks(chunk, n, rows):
-  """chunk(start, size) -> per-row outputs [size, ...], over rows 0..n, concatenated.
-
-  Each chunk is checkpointed, so reverse mode keeps only the loop index; and
-  it slices its rows itself: slicing [N, ...] inputs into blocks up front
-  copies them whenever N is not a multiple of ``rows``.
-  """
-  chunk = jax.checkpoint(chunk, static_argnums=(1,))
-  nb, rem = divmod(n, rows)
-  outs = []
-  if nb == 1:
-    outs.append(chunk(jnp.int32(0), rows))
-  elif nb > 1:
-    stacked = jax.lax.map(lambda start: chunk(start, rows),
-                          jnp.arange(nb, dtype=jnp.int32) * rows)
-    outs.append(jax.tree.map(lambda a: a.reshape((nb * rows,) + a.shape[2:]), stacked))
-  if rem:
-    outs.append(chunk(jnp.int32(nb * rows), rem))
-  if len(outs) == 1:
-    return outs[0]
+def _concat_rows(outs):
+  """_scan_blocks's per-block outputs (pytrees of [rows, ...]) as one, in row order."""
   return jax.tree.map(lambda *parts: jnp.concatenate(parts, axis=0), *outs)
 
 
@@ -460,13 +440,13 @@ def _recompute_where_needed(lse, need, x2d, theta2d, anchor_index, terms, recomp
     # By chunks of rows, so that reverse mode keeps O(N) of this branch: the
     # residuals of the branches not taken are still written (as zeros) on
     # every call, and one [N, M] of them cost more than the whole forward.
-    def chunk(start, size):
-      anchor_rows = jnp.take(theta2d, jax.lax.dynamic_slice_in_dim(anchor_index, start, size),
-                             axis=0, mode="clip")
-      return exact_lse_rows(jax.lax.dynamic_slice_in_dim(x2d, start, size), theta2d,
-                            terms.exact, terms.exact_diff, anchor_rows)
+    def chunk(_, blk):
+      x_c, anchor_c = blk[:2]
+      anchor_rows = jnp.take(theta2d, anchor_c, axis=0, mode="clip")
+      return None, exact_lse_rows(x_c, theta2d, terms.exact, terms.exact_diff, anchor_rows)
 
-    return jnp.where(need, _map_row_chunks(chunk, n, f), lse)
+    _, outs = _scan_blocks(chunk, None, (x2d, anchor_index), f, checkpoint=True)
+    return jnp.where(need, _concat_rows(outs), lse)
 
   tier = (count > 0).astype(jnp.int32) + (count > f).astype(jnp.int32)
   return jax.lax.switch(tier, (none, few, every))
