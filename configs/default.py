@@ -56,6 +56,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.objective.generator_loss = "nonsaturating"  # gan only
   c.objective.si_weight = 0.0  # lambda of eq. (4)
   c.objective.si_scale = 0.05  # std of the Gaussian kernel p(x | theta)
+  # M, the theta draws of the SI mixture per generator step (0: the batch's
+  # own generated samples, M = batch_size).
+  c.objective.si_num_samples = 0
   c.objective.learn_scale = False
   c.objective.gp_weight = 10.0  # wgan_gp only
   c.objective.n_critic = 1

@@ -180,11 +180,13 @@ def test_a_decaying_schedule_makes_num_steps_part_of_the_experiment(tmp_path):
 
 
 def test_a_workdir_recorded_before_a_field_existed_still_resumes(tmp_path):
-  # Runs recorded before optim.lr_final_fraction existed read it as 1.0 (constant).
+  # Runs recorded before optim.lr_final_fraction and objective.si_num_samples
+  # existed read them as 1.0 (constant) and 0 (the batch).
   train_and_evaluate(tiny("gmm_gan", num_steps=2), str(tmp_path))
   path = tmp_path / "config.json"
   stored = json.loads(path.read_text())
   del stored["optim"]["lr_final_fraction"]
+  del stored["objective"]["si_num_samples"]
   path.write_text(json.dumps(stored))
   assert int(train_and_evaluate(tiny("gmm_gan", num_steps=3), str(tmp_path)).step) == 3
   # ... and a run that asks for a decay is another experiment.

@@ -43,6 +43,10 @@ class ObjectiveSettings:
   generator_loss: str = "nonsaturating"  # gan only
   si_weight: float = 0.0  # lambda of eq. (4)
   si_scale: float = 0.05  # std of the Gaussian kernel p(x | theta) (its start when learned)
+  # M of the SI mixture: 0 uses the step's generated batch as theta; > 0 draws
+  # that many (the batch's samples are the first of them, so the adversarial
+  # term and the mixture share one generator pass and one batch-norm batch).
+  si_num_samples: int = 0
   learn_scale: bool = False
   gp_weight: float = 10.0  # wgan_gp only
   n_critic: int = 1  # critic updates per generator update (1 for sig)
@@ -63,6 +67,9 @@ class ObjectiveSettings:
     need(math.isfinite(self.gp_weight) and self.gp_weight >= 0,
          f"gp_weight must be finite and >= 0, got {self.gp_weight}.")
     need(self.n_critic >= 1, f"n_critic must be >= 1, got {self.n_critic}.")
+    need(isinstance(self.si_num_samples, int) and self.si_num_samples >= 0,
+         f"si_num_samples (M of the SI mixture; 0 = the batch) must be an int >= 0, "
+         f"got {self.si_num_samples!r}.")
 
 
 def objective_settings(fields) -> ObjectiveSettings:
@@ -98,7 +105,9 @@ def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_d
     generator: z [M, z_dim] -> theta [M, ...].
     discriminator: x [B, ...] -> logits [B] (unused for sig).
     z_dim: the generator's latent size.
-    num_generated: M, the theta draws per generator step (the global batch).
+    num_generated: the generated samples the adversarial term sees per generator
+      step (the global batch); also the SI mixture's M unless
+      ``settings.si_num_samples`` sets its own.
   """
   s = settings
 
@@ -134,11 +143,17 @@ def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_d
     loss = -wdist + s.gp_weight * gp
     return loss, {"d_loss": loss, "wasserstein": wdist, "gradient_penalty": gp}
 
+  uses_sig = s.name == "sig" or s.si_weight > 0
+  num_si = s.si_num_samples or num_generated
+  # One generator pass serves both terms; only sig uses no adversarial batch.
+  num_draws = num_si if s.name == "sig" else max(num_generated, num_si) if uses_sig else num_generated
+
   def generator_loss(g_params, d_params, x, key):
-    theta = generate(g_params, key, num_generated)
+    theta_all = generate(g_params, key, num_draws)
+    theta = theta_all[:num_generated]
     metrics = {}
-    uses_sig = s.name == "sig" or s.si_weight > 0
-    sig = sig_nll(x, theta, scale=kernel_scale(g_params)) if uses_sig else jnp.zeros(())
+    sig = (sig_nll(x, theta_all[:num_si], scale=kernel_scale(g_params)) if uses_sig
+           else jnp.zeros(()))
     if s.name == "sig":
       loss = jnp.mean(sig)
     else:

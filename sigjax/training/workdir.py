@@ -45,7 +45,7 @@ def flatten(tree, prefix: str = "") -> dict:
 # Fields added after runs were recorded, with the value that means "as before":
 # a stored config without the key reads as that value, so adding a field does
 # not lock every earlier workdir out.
-ADDED_LATER = {"optim.lr_final_fraction": 1.0}
+ADDED_LATER = {"optim.lr_final_fraction": 1.0, "objective.si_num_samples": 0}
 
 
 def _resumable(key: str) -> bool:
