@@ -157,7 +157,8 @@ def test_missing_config_file_is_one_line():
 TINY_CLI = ["--config.model.hidden=(16,16)",
             "--config.model.d_hidden=(16,16)", "--config.batch_size=16",
             "--config.evals.modes.num_samples=64", "--config.eval_batch_size=64",
-            "--config.log_every=1", "--config.checkpoint_every=1", "--config.eval_every=1000000"]
+            "--config.log_every=1", "--config.checkpoint_every=1", "--config.eval_every=1000000",
+            "--config.optim.lr_final_fraction=1.0"]  # resumed to more steps
 
 
 def _cli(workdir, steps):
