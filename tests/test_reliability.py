@@ -4,6 +4,7 @@ after a resume, validated local data, and kill -9 at random moments."""
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,7 +25,9 @@ from sigjax.training.workdir import WorkdirConfigMismatch, WorkdirLock, WorkdirL
 def test_foreign_workdir_is_refused_before_anything_is_written(tmp_path):
   train_and_evaluate(tiny("gmm_gan"), str(tmp_path))
   before = (tmp_path / "config.json").read_text()
-  with pytest.raises(WorkdirConfigMismatch, match=r"objective\.si_weight \(0\.0 -> 0\.01\)"):
+  lam = tiny("gmm_gansi").objective.si_weight
+  with pytest.raises(WorkdirConfigMismatch,
+                     match=re.escape(f"objective.si_weight (0.0 -> {lam})")):
     train_and_evaluate(tiny("gmm_gansi"), str(tmp_path))
   assert (tmp_path / "config.json").read_text() == before
   # Resumable keys (length, cadence, evaluation options) may change.
@@ -34,7 +37,7 @@ def test_foreign_workdir_is_refused_before_anything_is_written(tmp_path):
   state = train_and_evaluate(tiny("gmm_gansi", num_steps=4), str(tmp_path),
                              allow_config_change=True)
   assert int(state.step) == 4 and json.loads((tmp_path / "config.json").read_text())[
-      "objective"]["si_weight"] == 0.01
+      "objective"]["si_weight"] == lam
 
 
 def test_a_second_live_run_in_one_workdir_is_refused(tmp_path):
