@@ -145,19 +145,23 @@ def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_d
 
   uses_sig = s.name == "sig" or s.si_weight > 0
   num_si = s.si_num_samples or num_generated
-  # One generator pass serves both terms; only sig uses no adversarial batch.
-  num_draws = num_si if s.name == "sig" else max(num_generated, num_si) if uses_sig else num_generated
+  # One generator pass serves both terms; sig has no adversarial batch.
+  if s.name == "sig":
+    num_draws = num_si
+  elif uses_sig:
+    num_draws = max(num_generated, num_si)
+  else:
+    num_draws = num_generated
 
   def generator_loss(g_params, d_params, x, key):
-    theta_all = generate(g_params, key, num_draws)
-    theta = theta_all[:num_generated]
+    theta = generate(g_params, key, num_draws)
     metrics = {}
-    sig = (sig_nll(x, theta_all[:num_si], scale=kernel_scale(g_params)) if uses_sig
+    sig = (sig_nll(x, theta[:num_si], scale=kernel_scale(g_params)) if uses_sig
            else jnp.zeros(()))
     if s.name == "sig":
       loss = jnp.mean(sig)
     else:
-      out = discriminator.apply(d_params, theta)
+      out = discriminator.apply(d_params, theta[:num_generated])
       if s.name == "gan":
         adversarial = GENERATOR_LOSSES[s.generator_loss](out)
       else:
