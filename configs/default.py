@@ -59,7 +59,11 @@ def get_base_config() -> ml_collections.ConfigDict:
   # M, the theta draws of the SI mixture per generator step (0: the batch's
   # own generated samples, M = batch_size).
   c.objective.si_num_samples = 0
+  # Cosine schedules to this fraction of lambda / of the fixed std at num_steps (1: constant).
+  c.objective.si_weight_final_fraction = 1.0
+  c.objective.si_scale_final_fraction = 1.0
   c.objective.learn_scale = False
+  c.objective.min_scale = 0.0  # a learned std's floor: std = min_scale + exp(log_scale)
   c.objective.gp_weight = 10.0  # wgan_gp only
   c.objective.n_critic = 1
   c.objective.sample_kernel_noise = False  # samples x ~ p(x | theta) instead of theta

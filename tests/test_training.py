@@ -168,25 +168,31 @@ def test_lr_final_fraction_decays_both_rates_along_a_cosine():
       optax.adam(1e-3, b1=0.5, b2=0.9).init(np.zeros(3)))
 
 
-def test_a_decaying_schedule_makes_num_steps_part_of_the_experiment(tmp_path):
+@pytest.mark.parametrize("spec, decaying", [
+    ("gmm_gan", {"optim.lr_final_fraction": 0.1}),
+    ("gmm_gansi", {"objective.si_weight_final_fraction": 0.0,
+                   "objective.si_scale_final_fraction": 0.5}),
+])
+def test_a_decaying_schedule_makes_num_steps_part_of_the_experiment(tmp_path, spec, decaying):
   from sigjax.training.workdir import WorkdirConfigMismatch
 
-  decaying = {"optim.lr_final_fraction": 0.1}
-  train_and_evaluate(tiny("gmm_gan", num_steps=2, **decaying), str(tmp_path))
+  train_and_evaluate(tiny(spec, num_steps=2, **decaying), str(tmp_path))
   with pytest.raises(WorkdirConfigMismatch, match="num_steps"):
-    train_and_evaluate(tiny("gmm_gan", num_steps=3, **decaying), str(tmp_path))
-  state = train_and_evaluate(tiny("gmm_gan", num_steps=2, **decaying), str(tmp_path))
+    train_and_evaluate(tiny(spec, num_steps=3, **decaying), str(tmp_path))
+  state = train_and_evaluate(tiny(spec, num_steps=2, **decaying), str(tmp_path))
   assert int(state.step) == 2
 
 
 def test_a_workdir_recorded_before_a_field_existed_still_resumes(tmp_path):
-  # Runs recorded before optim.lr_final_fraction and objective.si_num_samples
-  # existed read them as 1.0 (constant) and 0 (the batch).
+  # Runs recorded before optim.lr_final_fraction, objective.si_num_samples and
+  # the SI schedules existed read them as constant, the batch, and no floor.
   train_and_evaluate(tiny("gmm_gan", num_steps=2), str(tmp_path))
   path = tmp_path / "config.json"
   stored = json.loads(path.read_text())
   del stored["optim"]["lr_final_fraction"]
-  del stored["objective"]["si_num_samples"]
+  for field in ("si_num_samples", "si_weight_final_fraction", "si_scale_final_fraction",
+                "min_scale"):
+    del stored["objective"][field]
   path.write_text(json.dumps(stored))
   assert int(train_and_evaluate(tiny("gmm_gan", num_steps=3), str(tmp_path)).step) == 3
   # ... and a run that asks for a decay is another experiment.

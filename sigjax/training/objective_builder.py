@@ -47,7 +47,14 @@ class ObjectiveSettings:
   # that many (the batch's samples are the first of them, so the adversarial
   # term and the mixture share one generator pass and one batch-norm batch).
   si_num_samples: int = 0
+  # Schedules over the run (1 = constant): lambda and the fixed kernel std each
+  # follow a cosine from their value at step 0 to that fraction of it at num_steps.
+  si_weight_final_fraction: float = 1.0
+  si_scale_final_fraction: float = 1.0
   learn_scale: bool = False
+  # A learned std's floor: std = min_scale + exp(log_scale), so it can shrink
+  # towards min_scale but never below it (0 = no floor).
+  min_scale: float = 0.0
   gp_weight: float = 10.0  # wgan_gp only
   n_critic: int = 1  # critic updates per generator update (1 for sig)
   sample_kernel_noise: bool = False  # samples are x ~ p(x | theta), not theta
@@ -70,11 +77,43 @@ class ObjectiveSettings:
     need(isinstance(self.si_num_samples, int) and self.si_num_samples >= 0,
          f"si_num_samples (M of the SI mixture; 0 = the batch) must be an int >= 0, "
          f"got {self.si_num_samples!r}.")
+    need(math.isfinite(self.si_weight_final_fraction) and self.si_weight_final_fraction >= 0,
+         f"si_weight_final_fraction (lambda at num_steps over lambda at step 0) must be finite "
+         f"and >= 0, got {self.si_weight_final_fraction}.")
+    need(self.name != "sig" or self.si_weight_final_fraction == 1.0,
+         "si_weight_final_fraction schedules lambda of eq. (4); the sig objective has no "
+         "lambda (set it to 1.0).")
+    need(math.isfinite(self.si_scale_final_fraction) and self.si_scale_final_fraction > 0,
+         f"si_scale_final_fraction (kernel std at num_steps over si_scale) must be finite and "
+         f"> 0, got {self.si_scale_final_fraction}.")
+    need(not (self.learn_scale and self.si_scale_final_fraction != 1.0),
+         "si_scale_final_fraction schedules a fixed std; a learned std (learn_scale=True) "
+         "follows its gradient: set min_scale for a floor instead.")
+    need(not (self.sample_kernel_noise and self.si_scale_final_fraction != 1.0),
+         "si_scale_final_fraction with sample_kernel_noise: samples would need the step's std; "
+         "use a constant std (1.0) to sample x ~ p(x | theta).")
+    need(math.isfinite(self.min_scale) and 0 <= self.min_scale < self.si_scale,
+         f"min_scale (a learned std's floor) must be in [0, si_scale={self.si_scale}), "
+         f"got {self.min_scale}.")
+    need(self.learn_scale or self.min_scale == 0,
+         f"min_scale={self.min_scale} floors a learned std; it does nothing with "
+         f"learn_scale=False (set learn_scale=True, or min_scale=0).")
 
 
 def objective_settings(fields) -> ObjectiveSettings:
   """ObjectiveSettings(**fields); an unknown field raises ValueError naming the valid ones."""
   return from_fields(ObjectiveSettings, fields, where="objective", what="an objective setting")
+
+
+def cosine_factor(step, final_fraction: float, num_steps: int):
+  """1 at step 0, ``final_fraction`` at ``num_steps`` and after, a half cosine between.
+
+  Python 1.0 (no op in the graph) for a constant schedule.
+  """
+  if final_fraction == 1.0:
+    return 1.0
+  progress = jnp.minimum(jnp.asarray(step, jnp.float32) / num_steps, 1.0)
+  return final_fraction + (1.0 - final_fraction) * 0.5 * (1.0 + jnp.cos(jnp.pi * progress))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,7 +122,8 @@ class Objective:
 
   critic_loss: (d_params, g_params, x [B, ...], key) -> (loss, metrics), or
     None when there is no discriminator (sig).
-  generator_loss: (g_params, d_params, x [B, ...], key) -> (loss, metrics).
+  generator_loss: (g_params, d_params, x [B, ...], key, step) -> (loss, metrics);
+    ``step`` (the train step, an int array) drives the lambda / std schedules.
   sample: (g_params, key, n) -> n model samples.
   n_critic: critic updates per step, each on its own real batch.
   initial_log_scale: log of the kernel std the generator params start with.
@@ -97,7 +137,7 @@ class Objective:
 
 
 def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_dim: int,
-                   num_generated: int) -> Objective:
+                   num_generated: int, num_steps: int) -> Objective:
   """The Objective of ``settings`` for these flax modules.
 
   Args:
@@ -108,14 +148,16 @@ def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_d
     num_generated: the generated samples the adversarial term sees per generator
       step (the global batch); also the SI mixture's M unless
       ``settings.si_num_samples`` sets its own.
+    num_steps: the run's length, the end of the lambda / std schedules.
   """
   s = settings
 
-  def kernel_scale(g_params):
-    log_scale = g_params["log_scale"]
-    if not s.learn_scale:
-      log_scale = jax.lax.stop_gradient(log_scale)
-    return jnp.exp(log_scale)
+  def kernel_scale(g_params, step):
+    """The kernel std at ``step``: learned (above its floor) or fixed (scheduled)."""
+    if s.learn_scale:
+      return s.min_scale + jnp.exp(g_params["log_scale"])
+    fixed = jnp.exp(jax.lax.stop_gradient(g_params["log_scale"]))
+    return fixed * cosine_factor(step, s.si_scale_final_fraction, num_steps)
 
   def generate(g_params, key, n):
     """theta = g_phi(z) for n draws of z ~ N(0, I)."""
@@ -127,7 +169,8 @@ def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_d
     k_theta, k_noise = jax.random.split(key)
     theta = generate(g_params, k_theta, n)
     if s.sample_kernel_noise:
-      theta = theta + kernel_scale(g_params) * jax.random.normal(k_noise, theta.shape)
+      # The std has no schedule here (settings refuse one with sample_kernel_noise).
+      theta = theta + kernel_scale(g_params, 0) * jax.random.normal(k_noise, theta.shape)
     return theta
 
   def critic_loss(d_params, g_params, x, key):
@@ -153,11 +196,11 @@ def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_d
   else:
     num_draws = num_generated
 
-  def generator_loss(g_params, d_params, x, key):
+  def generator_loss(g_params, d_params, x, key, step):
     theta = generate(g_params, key, num_draws)
     metrics = {}
-    sig = (sig_nll(x, theta[:num_si], scale=kernel_scale(g_params)) if uses_sig
-           else jnp.zeros(()))
+    scale = kernel_scale(g_params, step)
+    sig = sig_nll(x, theta[:num_si], scale=scale) if uses_sig else jnp.zeros(())
     if s.name == "sig":
       loss = jnp.mean(sig)
     else:
@@ -167,10 +210,13 @@ def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_d
       else:
         adversarial = objectives.wgan_generator_loss(out)
       metrics["adversarial"] = jnp.mean(adversarial)
-      loss = objectives.gan_si_generator_loss(adversarial, sig, si_weight=s.si_weight)
+      si_weight = s.si_weight * cosine_factor(step, s.si_weight_final_fraction, num_steps)
+      loss = objectives.gan_si_generator_loss(adversarial, sig, si_weight=si_weight)
+      if s.si_weight_final_fraction != 1.0:
+        metrics["si_weight"] = si_weight
     if uses_sig:
       metrics["sig_nll"] = jnp.mean(sig)
-      metrics["kernel_scale"] = kernel_scale(g_params)
+      metrics["kernel_scale"] = scale
     metrics["g_loss"] = loss
     return loss, metrics
 
@@ -180,5 +226,6 @@ def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_d
       generator_loss=generator_loss,
       sample=sample,
       n_critic=s.n_critic if has_critic else 1,
-      initial_log_scale=math.log(s.si_scale),
+      # With a floor, std = min_scale + exp(log_scale) starts at si_scale.
+      initial_log_scale=math.log(s.si_scale - s.min_scale),
   )

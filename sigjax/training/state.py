@@ -14,7 +14,8 @@ import optax
 class TrainState:
   """Everything a run needs to continue exactly.
 
-  g_params: {"net": generator params, "log_scale": log of the SIG kernel std}.
+  g_params: {"net": generator params, "log_scale": log of the SIG kernel std
+    (of std - objective.min_scale when a learned std has a floor)}.
   d_params: discriminator / critic params ({} for the pure SIG objective).
   g_ema: exponential moving average of g_params ({} when disabled).
   key: raw uint32 PRNG key; the step's randomness is fold_in(key, step).

@@ -36,7 +36,8 @@ def make_train_step(objective, g_tx, d_tx, *, ema_decay: float = 0.0):
       (d_params, d_opt_state), m = jax.lax.scan(critic_update, (d_params, d_opt_state), (x, keys))
       metrics.update(jax.tree.map(jnp.mean, m))
 
-    grads, m = jax.grad(generator_loss, has_aux=True)(state.g_params, d_params, x[-1], g_key)
+    grads, m = jax.grad(generator_loss, has_aux=True)(state.g_params, d_params, x[-1], g_key,
+                                                        state.step)
     updates, g_opt_state = g_tx.update(grads, state.g_opt_state, state.g_params)
     g_params = optax.apply_updates(state.g_params, updates)
     metrics.update(m)

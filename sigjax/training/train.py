@@ -68,7 +68,8 @@ def build_trainer(config, example_shape, mesh: Mesh) -> Trainer:
   generator, discriminator = models.build(example_shape)
   optim = config.optim
   objective = make_objective(objective_settings(config.objective), generator, discriminator,
-                             z_dim=models.z_dim, num_generated=config.batch_size)
+                             z_dim=models.z_dim, num_generated=config.batch_size,
+                             num_steps=config.num_steps)
   g_tx, d_tx = make_optimizers(g_lr=optim.g_lr, d_lr=optim.d_lr, b1=optim.b1, b2=optim.b2,
                                num_steps=config.num_steps, n_critic=objective.n_critic,
                                lr_final_fraction=optim.lr_final_fraction)

@@ -45,7 +45,12 @@ def flatten(tree, prefix: str = "") -> dict:
 # Fields added after runs were recorded, with the value that means "as before":
 # a stored config without the key reads as that value, so adding a field does
 # not lock every earlier workdir out.
-ADDED_LATER = {"optim.lr_final_fraction": 1.0, "objective.si_num_samples": 0}
+ADDED_LATER = {"optim.lr_final_fraction": 1.0, "objective.si_num_samples": 0,
+               "objective.si_weight_final_fraction": 1.0,
+               "objective.si_scale_final_fraction": 1.0, "objective.min_scale": 0.0}
+# Fields that, away from 1, make a schedule of num_steps.
+SCHEDULES = ("optim.lr_final_fraction", "objective.si_weight_final_fraction",
+             "objective.si_scale_final_fraction")
 
 
 def _resumable(key: str) -> bool:
@@ -59,9 +64,9 @@ def config_differences(stored: dict, current: dict) -> list[str]:
   norm = lambda v: json.loads(json.dumps(v))
   stored = {**{k: v for k, v in ADDED_LATER.items() if k in current}, **stored}
   differs = lambda k: k not in stored or k not in current or norm(stored[k]) != norm(current[k])
-  # A decaying learning rate is a function of num_steps: changing it would
-  # change the rates of the steps already taken.
-  decays = any(c.get("optim.lr_final_fraction", 1.0) != 1.0 for c in (stored, current))
+  # A schedule (learning rate, lambda, kernel std) is a function of num_steps:
+  # changing it would change the values of the steps already taken.
+  decays = any(c.get(k, 1.0) != 1.0 for c in (stored, current) for k in SCHEDULES)
   return sorted(k for k in set(stored) | set(current)
                 if differs(k) and (not _resumable(k) or (k == "num_steps" and decays)))
 
