@@ -59,7 +59,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   # M, the theta draws of the SI mixture per generator step (0: the batch's
   # own generated samples, M = batch_size).
   c.objective.si_num_samples = 0
-  # Cosine schedules to this fraction of lambda / of the fixed std at num_steps (1: constant).
+  # Cosine schedules to this fraction of lambda / of the fixed std at num_steps
+  # (1: constant; otherwise num_steps cannot change on a resume).
   c.objective.si_weight_final_fraction = 1.0
   c.objective.si_scale_final_fraction = 1.0
   c.objective.learn_scale = False

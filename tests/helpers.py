@@ -15,9 +15,10 @@ def tiny(spec, **overrides):
   small = {"num_devices": 1, "batch_size": 16, "num_steps": 2, "log_every": 1, "eval_every": 2,
            "checkpoint_every": 2, "eval_batch_size": 32, "test_examples": 64,
            "model.hidden": (16, 16), "data.num_examples": 64,
-           # Constant rates: a decaying schedule is a function of num_steps, and
-           # the tests resume 2-step runs to 3 or 4 steps.
-           "optim.lr_final_fraction": 1.0}
+           # Constant rates, lambda and std: a decaying schedule is a function of
+           # num_steps, and the tests resume 2-step runs to 3 or 4 steps.
+           "optim.lr_final_fraction": 1.0, "objective.si_weight_final_fraction": 1.0,
+           "objective.si_scale_final_fraction": 1.0}
   for name in config.get("evals", {}):  # every evaluator on at most 64 samples
     for option in ("num_samples", "protocol_samples"):
       if option in config.evals[name]:

@@ -118,9 +118,12 @@ def test_learned_std_never_goes_below_its_floor():
 
 
 @pytest.mark.parametrize("fields, match", [
-    ({"si_weight_final_fraction": -0.5}, "si_weight_final_fraction.*>= 0"),
+    ({"si_weight_final_fraction": -0.5}, "si_weight_final_fraction.*in \\[0, 1\\]"),
+    ({"si_weight_final_fraction": 2.0}, "si_weight_final_fraction.*in \\[0, 1\\]"),
+    ({"si_weight_final_fraction": 0.5}, "si_weight_final_fraction=0.5.*SI term.*si_weight=0"),
+    ({"learn_scale": True}, "learn_scale=True.*SI term.*si_weight=0"),
     ({"name": "sig", "si_weight_final_fraction": 0.5}, "sig objective has no lambda"),
-    ({"si_scale_final_fraction": 0.0}, "si_scale_final_fraction.*> 0"),
+    ({"si_scale_final_fraction": 0.0}, "si_scale_final_fraction.*in \\(0, 1\\]"),
     ({"si_scale_final_fraction": 0.5, "learn_scale": True}, "learned std.*min_scale"),
     ({"si_scale_final_fraction": 0.5, "sample_kernel_noise": True}, "sample_kernel_noise"),
     ({"min_scale": 0.05, "si_scale": 0.05, "learn_scale": True}, "min_scale.*\\[0, si_scale"),
@@ -129,4 +132,3 @@ def test_learned_std_never_goes_below_its_floor():
 def test_bad_schedules_are_named(fields, match):
   with pytest.raises(ValueError, match=match):
     objective_settings(fields)
-

@@ -69,8 +69,9 @@ def nan_message(step, checkpointer, metrics=None) -> str:
   return (
       f"Training diverged: non-finite values at step {step}{shown}. Nothing was "
       f"saved for this state; {where}. Rerun the same command to resume from it, "
-      "e.g. with a lower learning rate (--config.optim.g_lr / d_lr) or a larger "
-      "--config.objective.si_scale, adding --allow_config_change since the config changes."
+      "e.g. with a lower learning rate (--config.optim.g_lr / d_lr), adding "
+      "--allow_config_change since the config changes (a kernel std is restored from the "
+      "checkpoint: to change it, start a new workdir)."
   )
 
 

@@ -77,27 +77,34 @@ class ObjectiveSettings:
     need(isinstance(self.si_num_samples, int) and self.si_num_samples >= 0,
          f"si_num_samples (M of the SI mixture; 0 = the batch) must be an int >= 0, "
          f"got {self.si_num_samples!r}.")
-    need(math.isfinite(self.si_weight_final_fraction) and self.si_weight_final_fraction >= 0,
-         f"si_weight_final_fraction (lambda at num_steps over lambda at step 0) must be finite "
-         f"and >= 0, got {self.si_weight_final_fraction}.")
+    need(0 <= self.si_weight_final_fraction <= 1,
+         f"si_weight_final_fraction (lambda at num_steps over lambda at step 0; 1 = constant) "
+         f"must be in [0, 1], got {self.si_weight_final_fraction}.")
     need(self.name != "sig" or self.si_weight_final_fraction == 1.0,
          "si_weight_final_fraction schedules lambda of eq. (4); the sig objective has no "
          "lambda (set it to 1.0).")
-    need(math.isfinite(self.si_scale_final_fraction) and self.si_scale_final_fraction > 0,
-         f"si_scale_final_fraction (kernel std at num_steps over si_scale) must be finite and "
-         f"> 0, got {self.si_scale_final_fraction}.")
+    need(0 < self.si_scale_final_fraction <= 1,
+         f"si_scale_final_fraction (kernel std at num_steps over si_scale; 1 = constant) "
+         f"must be in (0, 1], got {self.si_scale_final_fraction}.")
     need(not (self.learn_scale and self.si_scale_final_fraction != 1.0),
          "si_scale_final_fraction schedules a fixed std; a learned std (learn_scale=True) "
          "follows its gradient: set min_scale for a floor instead.")
     need(not (self.sample_kernel_noise and self.si_scale_final_fraction != 1.0),
          "si_scale_final_fraction with sample_kernel_noise: samples would need the step's std; "
          "use a constant std (1.0) to sample x ~ p(x | theta).")
-    need(math.isfinite(self.min_scale) and 0 <= self.min_scale < self.si_scale,
-         f"min_scale (a learned std's floor) must be in [0, si_scale={self.si_scale}), "
-         f"got {self.min_scale}.")
     need(self.learn_scale or self.min_scale == 0,
          f"min_scale={self.min_scale} floors a learned std; it does nothing with "
          f"learn_scale=False (set learn_scale=True, or min_scale=0).")
+    need(math.isfinite(self.min_scale) and 0 <= self.min_scale < self.si_scale,
+         f"min_scale (a learned std's floor) must be in [0, si_scale={self.si_scale}), "
+         f"got {self.min_scale}.")
+    # Fields that only shape the SI term: away from their defaults they would do nothing.
+    si_only = ("si_weight_final_fraction", "si_scale_final_fraction", "learn_scale", "min_scale")
+    scheduled = {k: getattr(self, k) for k in si_only
+                 if getattr(self, k) != self.__dataclass_fields__[k].default}
+    need(self.name == "sig" or self.si_weight > 0 or not scheduled,
+         f"{', '.join(f'{k}={v}' for k, v in scheduled.items())} shape(s) the SI term, which "
+         f"is off (si_weight=0): set objective.si_weight > 0, or leave them at their defaults.")
 
 
 def objective_settings(fields) -> ObjectiveSettings:
@@ -126,7 +133,8 @@ class Objective:
     ``step`` (the train step, an int array) drives the lambda / std schedules.
   sample: (g_params, key, n) -> n model samples.
   n_critic: critic updates per step, each on its own real batch.
-  initial_log_scale: log of the kernel std the generator params start with.
+  initial_log_scale: the generator params' starting ``log_scale``: log of the
+    kernel std, or of (std - min_scale) for a learned std with a floor.
   """
 
   critic_loss: Callable | None
@@ -157,6 +165,8 @@ def make_objective(settings: ObjectiveSettings, generator, discriminator, *, z_d
     if s.learn_scale:
       return s.min_scale + jnp.exp(g_params["log_scale"])
     fixed = jnp.exp(jax.lax.stop_gradient(g_params["log_scale"]))
+    if s.si_scale_final_fraction == 1.0:
+      return fixed
     return fixed * cosine_factor(step, s.si_scale_final_fraction, num_steps)
 
   def generate(g_params, key, n):

@@ -182,6 +182,8 @@ def train_generative(config: ml_collections.ConfigDict, workdir: str) -> TrainSt
 
   writer = MetricWriter(workdir, enabled=is_writer, resume_step=int(state.step))
   label = settings.name if settings.name == "sig" else f"{settings.name}, lambda={settings.si_weight:g}"
+  if settings.si_weight_final_fraction != 1.0:  # a scheduled lambda: its start -> end
+    label += f"->{settings.si_weight * settings.si_weight_final_fraction:g}"
   evaluators = make_evaluators(
       config.evals, EvalContext(config.data, config.eval_batch_size, writer, label, decoded=decoded))
   return run_loop(state, workdir=workdir, num_steps=config.num_steps, log_every=config.log_every,

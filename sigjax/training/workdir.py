@@ -4,7 +4,7 @@ written, and a lock file keeps a second live run out.
 ``config.json`` in the workdir is the run's identity. A rerun resumes only
 when its config equals the stored one except for RESUMABLE keys (how long
 and how often: steps, cadences, evaluation options, device count, where the
-data lives). Anything else (the objective, the model, the seed, the data,
+data lives; not the steps when a schedule of them, ``SCHEDULES``, is set). Anything else (the objective, the model, the seed, the data,
 the learning rate) would silently continue another experiment's weights, so
 it stops with the differing keys listed, unless the caller passes
 ``allow_config_change=True`` (``--allow_config_change`` on the command line).
