@@ -22,6 +22,7 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from sigjax import objectives
 from sigjax._fields import from_fields
@@ -115,12 +116,12 @@ def objective_settings(fields) -> ObjectiveSettings:
 def cosine_factor(step, final_fraction: float, num_steps: int):
   """1 at step 0, ``final_fraction`` at ``num_steps`` and after, a half cosine between.
 
+  optax's cosine decay, the learning rates' schedule (``state.make_optimizers``);
   Python 1.0 (no op in the graph) for a constant schedule.
   """
   if final_fraction == 1.0:
     return 1.0
-  progress = jnp.minimum(jnp.asarray(step, jnp.float32) / num_steps, 1.0)
-  return final_fraction + (1.0 - final_fraction) * 0.5 * (1.0 + jnp.cos(jnp.pi * progress))
+  return optax.cosine_decay_schedule(1.0, decay_steps=num_steps, alpha=final_fraction)(step)
 
 
 @dataclasses.dataclass(frozen=True)
