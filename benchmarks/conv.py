@@ -21,6 +21,7 @@ import jax.numpy as jnp
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from experiments import host_memory  # noqa: E402
 from sigjax.models.conv import Conv, ConvTranspose, _worth_rewriting  # noqa: E402
 
 # (model, layer, transposed?, features, kernel, strides, padding, input shape)
@@ -56,7 +57,9 @@ def seconds(module, x, repeats=5):
 
 
 def main():
-  print(f"backend: {jax.default_backend()} ({jax.devices()[0].device_kind}), jax {jax.__version__}")
+  malloc = host_memory.describe(host_memory.reuse_freed_host_memory())
+  print(f"backend: {jax.default_backend()} ({jax.devices()[0].device_kind}), jax {jax.__version__}; "
+        f"{malloc}")
   print("| model | layer | batch | form on CPU | flax native (ms) | sigjax (ms) | speed-up |")
   print("|---|---|---|---|---|---|---|")
   for model, name, transposed, f, k, s, pad, shape in LAYERS:

@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from experiments import host_memory  # noqa: E402
 from experiments.config_cli import load_config_file  # noqa: E402
 from sigjax.training.train import build_trainer, make_mesh  # noqa: E402
 
@@ -61,7 +62,8 @@ def main():
                       help="comma-separated plain configs to time (each with its -SI twin)")
   parser.add_argument("--steps", type=int, default=0, help="timed steps (0: a default per model)")
   args = parser.parse_args()
-  print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, jax {jax.__version__}")
+  malloc = host_memory.describe(host_memory.reuse_freed_host_memory())
+  print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, jax {jax.__version__}; {malloc}")
   print("| config | batch | n_critic | ms/step | steps/s | SI cost |\n|---|---|---|---|---|---|")
   wanted = args.pairs.split(",")
   for plain, si, shape in [p for p in PAIRS if p[0] in wanted or p[0].split(".py")[0] in wanted]:

@@ -34,6 +34,7 @@ import torch  # noqa: E402  (the bench extra)
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from benchmarks import torch_twins  # noqa: E402
+from experiments import host_memory  # noqa: E402
 from experiments.config_cli import load_config_file  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -150,8 +151,9 @@ def main():
   parser.add_argument("--repeats", type=int, default=3, help="alternating timing rounds")
   parser.add_argument("--steps", type=int, default=0, help="steps per round (0: per-row default)")
   args = parser.parse_args()
+  malloc = host_memory.describe(host_memory.reuse_freed_host_memory())
   print(f"jax {jax.__version__} on {jax.devices()[0].device_kind} x{jax.device_count()}; "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads")
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads; {malloc}")
   print("| row | batch | n_critic | params (both) | forward GFLOP sigjax / torch "
         "| sigjax ms/step | torch ms/step | sigjax / torch |")
   print("|---|---|---|---|---|---|---|---|")

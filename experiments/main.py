@@ -10,7 +10,7 @@ from absl import app, flags, logging
 import jax
 from ml_collections import config_flags
 
-from experiments import distributed
+from experiments import distributed, host_memory
 from experiments.cli_logging import quiet_library_logs
 from experiments.config_cli import parse_flags_or_explain
 from sigjax.training import train_and_evaluate
@@ -52,6 +52,8 @@ def main(argv):
   if not FLAGS.workdir:
     raise app.UsageError("--workdir is required (or --show_config to print the config).")
   quiet_library_logs()
+  # Before XLA's thread pools exist (the first jax call below creates them).
+  logging.info("%s", host_memory.describe(host_memory.reuse_freed_host_memory()))
   # Multi-process: explicit flags, or a cluster JAX detects (TPU pods, SLURM);
   # a single process needs nothing.
   try:

@@ -19,6 +19,7 @@ import os
 import numpy as np
 from absl import app, flags, logging
 
+from experiments import host_memory
 from experiments.cli_logging import quiet_library_logs
 from experiments.config_cli import load_config_file
 from experiments.tables import apply_overrides, markdown_table, side_by_side
@@ -95,6 +96,7 @@ def ensure_mnist_classifier(config, classifier) -> bool:
 def main(argv):
   del argv
   quiet_library_logs()
+  logging.info("%s", host_memory.describe(host_memory.reuse_freed_host_memory()))
   os.makedirs(FLAGS.outdir, exist_ok=True)
   rows = [(label, spec) for label, spec in TABLES[FLAGS.table] if not FLAGS.rows or label in FLAGS.rows]
   unknown = set(FLAGS.rows) - {label for label, _ in TABLES[FLAGS.table]}

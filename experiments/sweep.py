@@ -15,6 +15,7 @@ import os
 
 from absl import app, flags, logging
 
+from experiments import host_memory
 from experiments.cli_logging import quiet_library_logs
 from experiments.config_cli import load_config_file
 from experiments.tables import apply_overrides, combinations, markdown_table
@@ -31,6 +32,7 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   quiet_library_logs()
+  logging.info("%s", host_memory.describe(host_memory.reuse_freed_host_memory()))
   os.makedirs(FLAGS.outdir, exist_ok=True)
   results = {}
   for combo in combinations(FLAGS.grid):
