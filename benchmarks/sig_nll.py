@@ -14,17 +14,12 @@ the same process. Memory is XLA's temp allocation of the compiled function
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
 import jax
 import jax.numpy as jnp
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from experiments import host_memory  # noqa: E402
-from sigjax.loss import sig_nll  # noqa: E402
+from sigjax.loss import sig_nll
 
 SHAPES = [(256, 256, 3072), (1024, 1024, 3072), (4096, 4096, 3072), (4096, 4096, 2),
           (1024, 16384, 3072)]
@@ -59,11 +54,10 @@ def main():
   parser.add_argument("--shapes", default="", help="N,M,D;N,M,D;... instead of the defaults")
   parser.add_argument("--reps", type=int, default=3)
   args = parser.parse_args()
-  malloc = host_memory.describe(host_memory.reuse_freed_host_memory())
   shapes = QUICK if args.quick else SHAPES
   if args.shapes:
     shapes = [tuple(int(v) for v in shape.split(",")) for shape in args.shapes.split(";")]
-  print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, jax {jax.__version__}; {malloc}")
+  print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, jax {jax.__version__}")
   header = ("| N | M | D | what | time (ms) | GFLOP/s | GEMM GFLOP/s | vs GEMM | extra memory (MiB) |\n"
             "|---|---|---|---|---|---|---|---|---|")
   print(header)

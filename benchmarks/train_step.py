@@ -32,9 +32,12 @@ PAIRS = [("cifar10_dcgan", "cifar10_dcgan_si", (32, 32, 3)),
          ("gmm_gan", "gmm_gansi", (2,))]
 
 
+def _spec(name):
+  return name if ".py" in name else f"{name}.py"  # "name" or "name.py:ARG"
+
+
 def seconds_per_step(name, example_shape, batch_size, steps):
-  spec = name if ".py" in name else f"{name}.py"  # "name" or "name.py:ARG"
-  config = load_config_file(os.path.join(ROOT, "configs", spec))
+  config = load_config_file(os.path.join(ROOT, "configs", _spec(name)))
   if example_shape != (2,):
     config.batch_size = batch_size
   mesh = make_mesh(0)
@@ -62,11 +65,13 @@ def main():
                       help="comma-separated plain configs to time (each with its -SI twin)")
   parser.add_argument("--steps", type=int, default=0, help="timed steps (0: a default per model)")
   args = parser.parse_args()
-  malloc = host_memory.describe(host_memory.reuse_freed_host_memory())
+  wanted = args.pairs.split(",")
+  pairs = [p for p in PAIRS if p[0] in wanted or p[0].split(".py")[0] in wanted]
+  malloc = host_memory.setup([load_config_file(os.path.join(ROOT, "configs", _spec(name)))
+                              for pair in pairs for name in pair[:2]])
   print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, jax {jax.__version__}; {malloc}")
   print("| config | batch | n_critic | ms/step | steps/s | SI cost |\n|---|---|---|---|---|---|")
-  wanted = args.pairs.split(",")
-  for plain, si, shape in [p for p in PAIRS if p[0] in wanted or p[0].split(".py")[0] in wanted]:
+  for plain, si, shape in pairs:
     image = shape != (2,)
     steps = args.steps or ((5 if args.quick else 20) if image else (50 if args.quick else 500))
     t_plain, c = seconds_per_step(plain, shape, args.batch_size, steps)

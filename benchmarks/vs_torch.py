@@ -151,7 +151,8 @@ def main():
   parser.add_argument("--repeats", type=int, default=3, help="alternating timing rounds")
   parser.add_argument("--steps", type=int, default=0, help="steps per round (0: per-row default)")
   args = parser.parse_args()
-  malloc = host_memory.describe(host_memory.reuse_freed_host_memory())
+  malloc = host_memory.setup([load_config_file(os.path.join(ROOT, "configs", ROWS[name][0]))
+                              for name in args.rows.split(",")])
   print(f"jax {jax.__version__} on {jax.devices()[0].device_kind} x{jax.device_count()}; "
         f"torch {torch.__version__} with {torch.get_num_threads()} threads; {malloc}")
   print("| row | batch | n_critic | params (both) | forward GFLOP sigjax / torch "

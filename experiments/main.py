@@ -53,7 +53,7 @@ def main(argv):
     raise app.UsageError("--workdir is required (or --show_config to print the config).")
   quiet_library_logs()
   # Before XLA's thread pools exist (the first jax call below creates them).
-  logging.info("%s", host_memory.describe(host_memory.reuse_freed_host_memory()))
+  logging.info("%s", host_memory.setup([FLAGS.config]))
   # Multi-process: explicit flags, or a cluster JAX detects (TPU pods, SLURM);
   # a single process needs nothing.
   try:

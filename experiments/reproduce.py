@@ -96,13 +96,15 @@ def ensure_mnist_classifier(config, classifier) -> bool:
 def main(argv):
   del argv
   quiet_library_logs()
-  logging.info("%s", host_memory.describe(host_memory.reuse_freed_host_memory()))
   os.makedirs(FLAGS.outdir, exist_ok=True)
   rows = [(label, spec) for label, spec in TABLES[FLAGS.table] if not FLAGS.rows or label in FLAGS.rows]
   unknown = set(FLAGS.rows) - {label for label, _ in TABLES[FLAGS.table]}
   if unknown:
     raise ValueError(f"--rows {sorted(unknown)} are not rows of table {FLAGS.table!r}: "
                      f"{[label for label, _ in TABLES[FLAGS.table]]}.")
+  logging.info("%s", host_memory.setup(
+      [apply_overrides(load_config_file(os.path.join(ROOT, "configs", spec)), FLAGS.set)
+       for _, spec in rows]))
   results, pictures = {}, []
   if FLAGS.table == "stacked_mnist":
     # Computed once per OUTDIR (minutes of decoding and classifying), like the runs.

@@ -32,7 +32,7 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   quiet_library_logs()
-  logging.info("%s", host_memory.describe(host_memory.reuse_freed_host_memory()))
+  logging.info("%s", host_memory.setup([apply_overrides(load_config_file(FLAGS.config), FLAGS.set)]))
   os.makedirs(FLAGS.outdir, exist_ok=True)
   results = {}
   for combo in combinations(FLAGS.grid):
