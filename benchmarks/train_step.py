@@ -67,9 +67,12 @@ def main():
   args = parser.parse_args()
   wanted = args.pairs.split(",")
   pairs = [p for p in PAIRS if p[0] in wanted or p[0].split(".py")[0] in wanted]
-  malloc = host_memory.setup([load_config_file(os.path.join(ROOT, "configs", _spec(name)))
-                              for pair in pairs for name in pair[:2]])
+  configs = [load_config_file(os.path.join(ROOT, "configs", _spec(name)))
+             for pair in pairs for name in pair[:2]]
+  malloc = host_memory.setup(configs)
   print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, jax {jax.__version__}; {malloc}")
+  if note := host_memory.mixed_runs_note(configs, malloc):
+    print(note)
   print("| config | batch | n_critic | ms/step | steps/s | SI cost |\n|---|---|---|---|---|---|")
   for plain, si, shape in pairs:
     image = shape != (2,)

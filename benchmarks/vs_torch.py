@@ -151,10 +151,13 @@ def main():
   parser.add_argument("--repeats", type=int, default=3, help="alternating timing rounds")
   parser.add_argument("--steps", type=int, default=0, help="steps per round (0: per-row default)")
   args = parser.parse_args()
-  malloc = host_memory.setup([load_config_file(os.path.join(ROOT, "configs", ROWS[name][0]))
-                              for name in args.rows.split(",")])
+  configs = [load_config_file(os.path.join(ROOT, "configs", ROWS[name][0]))
+             for name in args.rows.split(",")]
+  malloc = host_memory.setup(configs)
   print(f"jax {jax.__version__} on {jax.devices()[0].device_kind} x{jax.device_count()}; "
         f"torch {torch.__version__} with {torch.get_num_threads()} threads; {malloc}")
+  if note := host_memory.mixed_runs_note(configs, malloc):
+    print(note)
   print("| row | batch | n_critic | params (both) | forward GFLOP sigjax / torch "
         "| sigjax ms/step | torch ms/step | sigjax / torch |")
   print("|---|---|---|---|---|---|---|---|")

@@ -32,7 +32,9 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   quiet_library_logs()
-  logging.info("%s", host_memory.setup([apply_overrides(load_config_file(FLAGS.config), FLAGS.set)]))
+  logging.info("%s", host_memory.setup(
+      [apply_overrides(load_config_file(FLAGS.config), FLAGS.set + combo)
+       for combo in combinations(FLAGS.grid)]))
   os.makedirs(FLAGS.outdir, exist_ok=True)
   results = {}
   for combo in combinations(FLAGS.grid):
