@@ -13,8 +13,8 @@ constant 1e-4 with simultaneous D/G updates; this runs 40k alternating steps
 1e-3 and follow a cosine to 1e-5 (measured on seed 0 at 20k steps: at a
 constant 1e-4 the GAN's samples were still on trails, high quality 0.52;
 this schedule gave 0.87). 40k rather than 20k: GAN-SI's high quality went
-0.75 -> 0.84 and its reverse KL 0.21 -> 0.14 over 5 seeds, the GAN's high
-quality 0.89 -> 0.96 over 2 (README). Batch norm uses the batch's statistics at evaluation too
+0.75 -> 0.84 and its reverse KL 0.21 -> 0.14 over 5 seeds (constant lambda), the
+GAN's high quality 0.89 -> 0.95 over 5 (README). Batch norm uses the batch's statistics at evaluation too
 (sigjax keeps no running averages).
 """
 

@@ -79,10 +79,14 @@ def _backend_running() -> bool:
     return False
 
 
+def _small_steps(config) -> bool:
+  return config.data.name in SMALL_STEP_DATA
+
+
 def setup(configs) -> str:
   """Reuses freed host memory when any of these run configs trains on images
   (see above); returns a line for the log."""
-  if all(c.data.name in SMALL_STEP_DATA for c in configs):
+  if all(map(_small_steps, configs)):
     return "host malloc: the system's default (small steps: see experiments/host_memory.py)"
   return reuse_freed_host_memory()
 
@@ -90,7 +94,7 @@ def setup(configs) -> str:
 def mixed_runs_note(configs, line: str) -> str | None:
   """For benchmarks timing image and small-step runs in one process: the small
   ones then run under the image runs' setting, which their own runs never use."""
-  if line == IN_FORCE and any(c.data.name in SMALL_STEP_DATA for c in configs):
+  if line == IN_FORCE and any(map(_small_steps, configs)):
     return ("note: the 2-D rows here run under the image rows' malloc setting (~20% slower "
             "than the grid's own runs); time them in a process of their own for those")
   return None
