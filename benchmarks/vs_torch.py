@@ -3,6 +3,12 @@
   pip install -e '.[train,bench]'
   python benchmarks/vs_torch.py                        # every row
   python benchmarks/vs_torch.py --rows=cifar10_dcgan --repeats=3
+  python benchmarks/vs_torch.py --torch_device=cuda --steps=50   # on a GPU machine
+
+PyTorch runs on the device JAX computes on (--torch_device=auto): both on the
+CPU here, both on the GPU where jax's default backend is one. Each side keeps
+its own default precision (on NVIDIA GPUs PyTorch's convolutions and XLA's
+float32 convolutions and matrix products may use TF32).
 
 Each row builds sigjax's step exactly as training does (``build_trainer`` for
 the GANs, ``make_classifier_step`` for the classifier) and its PyTorch twin
@@ -50,8 +56,13 @@ ROWS = {
 }
 
 
+def _torch(x):
+  """A NumPy array as a tensor on the twins' device (torch.set_default_device)."""
+  return torch.from_numpy(x).to(torch.get_default_device())
+
+
 def _nchw(x):
-  return torch.from_numpy(np.ascontiguousarray(np.moveaxis(x, -1, -3)) if x.ndim >= 4 else x)
+  return _torch(np.ascontiguousarray(np.moveaxis(x, -1, -3)) if x.ndim >= 4 else x)
 
 
 def _xla_flops(jitted, *args):
@@ -99,7 +110,7 @@ def gan_row(config, shape) -> Row:
 
   def torch_forward():
     with torch.no_grad():
-      torch_g(torch.from_numpy(z))
+      torch_g(_torch(z))
       torch_d(tx[0])
 
   return Row(jax_step, lambda: torch_step(tx), _num_params((g_params, d_params)),
@@ -127,7 +138,7 @@ def classifier_row(config, shape) -> Row:
 
   net = torch_twins.mnist_classifier()
   torch_step = torch_twins.make_classifier_step(config, net)
-  tx_, ty = _nchw(x), torch.from_numpy(y.astype(np.int64))
+  tx_, ty = _nchw(x), _torch(y.astype(np.int64))
 
   def torch_forward():
     with torch.no_grad():
@@ -150,12 +161,20 @@ def main():
   parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, from {list(ROWS)}")
   parser.add_argument("--repeats", type=int, default=3, help="alternating timing rounds")
   parser.add_argument("--steps", type=int, default=0, help="steps per round (0: per-row default)")
+  parser.add_argument("--torch_device", default="auto",
+                      help="cpu, cuda, or auto (cuda where jax's default backend is a GPU)")
   args = parser.parse_args()
+  device = args.torch_device
+  if device == "auto":
+    device = "cuda" if jax.default_backend() == "gpu" else "cpu"
+  if device != "cpu" and not torch.cuda.is_available():
+    raise SystemExit(f"--torch_device={device}: this PyTorch build sees no GPU")
+  torch.set_default_device(device)  # the twins' modules and their torch.randn draws
   configs = [load_config_file(os.path.join(ROOT, "configs", ROWS[name][0]))
              for name in args.rows.split(",")]
   malloc = host_memory.setup(configs)
   print(f"jax {jax.__version__} on {jax.devices()[0].device_kind} x{jax.device_count()}; "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads; {malloc}")
+        f"torch {torch.__version__} on {device} with {torch.get_num_threads()} threads; {malloc}")
   if note := host_memory.mixed_runs_note(configs, malloc):
     print(note)
   print("| row | batch | n_critic | params (both) | forward GFLOP sigjax / torch "
@@ -181,7 +200,7 @@ def main():
     t_jax = t_torch = float("inf")
     for _ in range(args.repeats):
       t_jax = min(t_jax, _best_round(jax_step, steps, jax.block_until_ready))
-      t_torch = min(t_torch, _best_round(torch_step, steps, lambda out: out.item()))
+      t_torch = min(t_torch, _best_round(torch_step, steps, lambda out: out.item()))  # syncs
     ratio = t_jax / t_torch
     worst = max(worst or (0, ""), (ratio, name))
     n_critic = config.objective.n_critic if "objective" in config else 1
