@@ -43,30 +43,35 @@ def test_data_sets_built_with_one_decoded_dict_share_the_decoded_records():
     assert private[next(iter(private))] is not source
 
 
-def test_stacked_mnist_batches_stack_three_source_digits_and_visit_each_item_once_per_epoch():
-  from sigjax.data.images import StackedDigits, stacked_digit_ids
+def test_stacked_mnist_batches_stack_three_source_digits():
+  from sigjax.data.images import stacked_batch, stacked_digit_ids
 
   with tfds.testing.mock_data(num_examples=64):
     source = DecodedOnce(tfds_source("mnist", "train", None))
-    ds = StackedDigits(source, size=40, batch_size=16, seed=3)
-    batch = ds[1]
-    assert batch["image"].shape == (16, 28, 28, 3) and batch["image"].dtype == np.uint8
-    items = ds._items(1)
+    items = np.array([5, 0, 39, 5])
+    batch = stacked_batch(source, items, seed=4)
+    assert batch["image"].shape == (4, 28, 28, 3) and batch["image"].dtype == np.uint8
     ids = stacked_digit_ids(items, seed=4, num_digits=64)
-    for b in range(16):
+    for b in range(4):
       for c in range(3):
         np.testing.assert_array_equal(batch["image"][b, :, :, c], source[ids[b, c]]["image"][..., 0])
       labels = [int(source[ids[b, c]]["label"]) for c in range(3)]
       assert batch["label"][b] == 100 * labels[0] + 10 * labels[1] + labels[2]
+    np.testing.assert_array_equal(batch["image"][0], batch["image"][3])  # an item is a function of i
+  # The digits drawn are spread over the source, and another seed draws others.
+  many = stacked_digit_ids(np.arange(2000), seed=0, num_digits=64)
+  assert set(np.unique(many)) == set(range(64))
+  assert not np.array_equal(many, stacked_digit_ids(np.arange(2000), seed=1, num_digits=64))
 
-    # Random access: a fresh instance gives the same batch without reading 0 first.
-    again = StackedDigits(source, size=40, batch_size=16, seed=3)[1]
-    np.testing.assert_array_equal(again["image"], batch["image"])
-    # Each epoch is a permutation of the 40 items (batches straddle epochs).
-    stream = np.concatenate([ds._items(k) for k in range(5)])  # 80 positions = 2 epochs
-    assert sorted(stream[:40]) == list(range(40)) == sorted(stream[40:])
-    assert not np.array_equal(stream[:40], stream[40:])
-    # The digits drawn are spread over the source, and another seed draws others.
-    many = stacked_digit_ids(np.arange(2000), seed=0, num_digits=64)
-    assert set(np.unique(many)) == set(range(64))
-    assert not np.array_equal(many, stacked_digit_ids(np.arange(2000), seed=1, num_digits=64))
+
+def test_epoch_batches_visit_each_item_once_per_epoch_and_are_random_access():
+  from sigjax.data.images import EpochBatches
+
+  order = EpochBatches(40, 16, seed=3)
+  stream = np.concatenate([order[k] for k in range(5)])  # 80 positions: 2 epochs, batch 2 straddles
+  assert sorted(stream[:40]) == list(range(40)) == sorted(stream[40:])
+  assert not np.array_equal(stream[:40], stream[40:])  # a fresh permutation per epoch
+  fresh = EpochBatches(40, 16, seed=3)
+  np.testing.assert_array_equal(fresh[4], order[4])  # batch 4 alone, without 0-3
+  np.testing.assert_array_equal(fresh[0], order[0])  # and back again
+  assert not np.array_equal(EpochBatches(40, 16, seed=4)[0], order[0])

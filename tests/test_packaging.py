@@ -6,7 +6,7 @@ import sys
 
 from helpers import ROOT
 
-FRAMEWORK = ("flax", "optax", "orbax", "tensorflow", "tensorflow_datasets", "grain",
+FRAMEWORK = ("flax", "optax", "orbax", "tensorflow", "tensorflow_datasets",
              "ml_collections", "matplotlib", "tensorboardX", "scipy", "absl", "chex", "PIL")
 
 

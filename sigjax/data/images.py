@@ -1,5 +1,5 @@
 """Image data: tfds array_record sources (mnist, stacked_mnist, cifar10) and
-local .npz arrays, read with random access through grain.MapDataset.
+local .npz arrays, read with random access, a whole batch at a time.
 
 Images come out as float32 in [-1, 1] (the generators end in tanh), NHWC.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import zipfile
 
-import grain
 import numpy as np
 from absl import logging
 
@@ -48,7 +47,7 @@ def tfds_source(name: str, split: str, data_dir: str | None):
 
 
 class _ArraySource:
-  """A grain-compatible random-access source over in-memory arrays."""
+  """A random-access source over in-memory arrays."""
 
   def __init__(self, images: np.ndarray, labels: np.ndarray | None, to_unit=None):
     self.images, self.labels = images, labels
@@ -62,6 +61,10 @@ class _ArraySource:
     if self.labels is not None:
       out["label"] = self.labels[i]
     return out
+
+  def gather(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Items ``ids`` as one batch: image [B, ...] (and label [B]), one copy each."""
+    return self[ids]
 
 
 class BadLocalDataError(ValueError):
@@ -149,12 +152,16 @@ class DecodedOnce:
   (0.5-1 ms here): the 384 digits of one Stacked-MNIST batch of 128 took
   longer than its train step, on the same two cores. MNIST and CIFAR-10 fit in
   memory, so each record read is kept; nothing is decoded that is never read
-  (e.g. the FID reference images once their statistics are cached).
+  (e.g. the FID reference images once their statistics are cached). Images
+  and labels are kept in one array each (a record's image is a view into it),
+  so a batch is one fancy-indexing copy (``gather``).
   """
 
   def __init__(self, source):
     self.source = source
     self.records = [None] * len(source)
+    self.decoded = np.zeros(len(source), bool)
+    self.images = self.labels = None  # [n, H, W, C], [n]; allocated at the first read
 
   def __len__(self):
     return len(self.records)
@@ -162,8 +169,26 @@ class DecodedOnce:
   def __getitem__(self, i):
     record = self.records[i]
     if record is None:
-      record = self.records[i] = self.source[i]
+      record = dict(self.source[i])
+      if self.images is None:
+        image = np.asarray(record["image"])
+        self.images = np.zeros((len(self),) + image.shape, image.dtype)
+        self.labels = np.zeros(len(self), np.int32)
+      self.images[i] = record["image"]
+      record["image"] = self.images[i]
+      if "label" in record:
+        self.labels[i] = int(record["label"])
+      self.records[i], self.decoded[i] = record, True
     return record
+
+  def gather(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Records ``ids`` as one batch: image [B, ...] (and label [B]), one copy each."""
+    for i in np.unique(ids[~self.decoded[ids]]).tolist():
+      self[i]
+    out = {"image": self.images[ids]}
+    if "label" in self.records[int(ids[0])]:
+      out["label"] = self.labels[ids]
+    return out
 
 
 def _to_unit(image) -> np.ndarray:
@@ -192,51 +217,42 @@ def stacked_digit_ids(items, *, seed: int, num_digits: int) -> np.ndarray:
     return (_mix64(_mix64(counters ^ key)) % np.uint64(num_digits)).astype(np.int64)
 
 
-class StackedDigits:
-  """Stacked MNIST batches from a digit source: three digits as R, G, B.
+class EpochBatches:
+  """The item indices of batch k of an endless stream of epochs.
 
-  Virtual item i (of ``size``) stacks the digits stacked_digit_ids draws for
-  it; the items are visited in a fresh permutation per epoch. Everything is
-  per batch and vectorised (a per-example grain pipeline costs ~0.25 ms per
-  example, longer than a GPU step at batch 128): digits are decoded into one
-  uint8 array the first time a batch draws them.
+  Each epoch visits range(size) in a fresh permutation (seeded by seed and the
+  epoch), and batches run on across epoch boundaries. Batch k is computed
+  alone and vectorised, so any host starts at any step (resume, multi-host);
+  the two latest epochs' permutations are kept. A per-example pipeline
+  (grain's MapDataset shuffle / batch) cost ~0.25 ms per example here, longer
+  than a GPU train step at batch 128.
   """
 
-  def __init__(self, source, *, size: int, batch_size: int, seed: int):
-    self.source, self.size, self.batch_size, self.seed = source, size, batch_size, seed
-    n = len(source)
-    self.decoded = np.zeros(n, bool)
-    self.labels = np.zeros(n, np.int32)
-    self.images = None  # [n, H, W] uint8, allocated at the first decode
-    self.permutations = {}  # epoch -> permutation of the items (the last two kept)
+  def __init__(self, size: int, batch_size: int, seed: int):
+    self.size, self.batch_size, self.seed = size, batch_size, seed
+    self.permutations = {}
 
-  def _items(self, batch_index: int) -> np.ndarray:
-    position = batch_index * self.batch_size + np.arange(self.batch_size)
+  def __getitem__(self, k: int) -> np.ndarray:
+    position = k * self.batch_size + np.arange(self.batch_size)
     epochs, offsets = np.divmod(position, self.size)
     items = np.empty_like(position)
-    for epoch in np.unique(epochs):
+    for epoch in np.unique(epochs).tolist():
       if epoch not in self.permutations:
         self.permutations = {e: p for e, p in self.permutations.items() if e >= epoch - 1}
-        self.permutations[epoch] = np.random.default_rng([self.seed, int(epoch)]).permutation(self.size)
+        self.permutations[epoch] = np.random.default_rng([self.seed, epoch]).permutation(self.size)
       mask = epochs == epoch
       items[mask] = self.permutations[epoch][offsets[mask]]
     return items
 
-  def _digits(self, ids: np.ndarray):
-    for i in np.unique(ids[~self.decoded[ids]]):
-      record = self.source[int(i)]
-      if self.images is None:
-        self.images = np.zeros((len(self.source),) + record["image"].shape[:2], np.uint8)
-      self.images[i], self.labels[i] = record["image"][..., 0], int(record["label"])
-      self.decoded[i] = True
-    return self.images[ids], self.labels[ids]
 
-  def __getitem__(self, batch_index: int) -> dict[str, np.ndarray]:
-    ids = stacked_digit_ids(self._items(batch_index), seed=self.seed + 1,
-                            num_digits=len(self.source))  # [B, 3]
-    images, labels = self._digits(ids)  # [B, 3, H, W], [B, 3]
-    return {"image": np.moveaxis(images, 1, -1),  # [B, H, W, 3]
-            "label": labels @ np.array([100, 10, 1], np.int32)}  # 100 a + 10 b + c
+def stacked_batch(source, items: np.ndarray, *, seed: int) -> dict[str, np.ndarray]:
+  """Stacked MNIST items: three digits as R, G, B; label = 100 a + 10 b + c."""
+  ids = stacked_digit_ids(items, seed=seed, num_digits=len(source))  # [B, 3]
+  digits = source.gather(ids.ravel())
+  images = digits["image"][..., 0].reshape(ids.shape + digits["image"].shape[1:3])
+  labels = digits["label"].reshape(ids.shape)
+  return {"image": np.moveaxis(images, 1, -1),  # [B, H, W, 3]
+          "label": labels @ np.array([100, 10, 1], np.int32)}
 
 
 def make(config, *, split, local_batch_size, seed, process_index, process_count, decoded=None):
@@ -252,19 +268,21 @@ def make(config, *, split, local_batch_size, seed, process_index, process_count,
   to_unit = getattr(source, "to_unit", None) or _to_unit  # tfds images are uint8
 
   if name == "stacked_mnist":
+    # A fixed-size virtual data set: item i stacks the digits that
+    # stacked_digit_ids draws for it, so it is random-access and reproducible.
     size = int(config.get("num_examples", len(source)))
-    ds = StackedDigits(source, size=size, batch_size=local_batch_size, seed=seed)
+    order = EpochBatches(size, local_batch_size, seed)
+    read = lambda k: stacked_batch(source, order[k], seed=seed + 1)  # noqa: E731
   else:
     size = len(source)
-    ds = (grain.MapDataset.source(source).shuffle(seed=seed).repeat()
-          .batch(local_batch_size, drop_remainder=True))
+    order = EpochBatches(size, local_batch_size, seed)
+    read = lambda k: source.gather(order[k])  # noqa: E731
 
-  example = ds[0]["image"][0]
-  shape = tuple(example.shape)
+  shape = tuple(read(0)["image"].shape[1:])
 
   def get_batch(step):
     # Host p takes batch s * P + p of the host-local batching: disjoint shares.
-    b = ds[step * process_count + process_index]
+    b = read(step * process_count + process_index)
     out = {"x": to_unit(b["image"])}
     if "label" in b:
       out["label"] = np.asarray(b["label"], np.int32)
