@@ -267,15 +267,14 @@ def make(config, *, split, local_batch_size, seed, process_index, process_count,
     source = decoded[key]
   to_unit = getattr(source, "to_unit", None) or _to_unit  # tfds images are uint8
 
-  if name == "stacked_mnist":
-    # A fixed-size virtual data set: item i stacks the digits that
-    # stacked_digit_ids draws for it, so it is random-access and reproducible.
-    size = int(config.get("num_examples", len(source)))
-    order = EpochBatches(size, local_batch_size, seed)
+  # Stacked MNIST is a fixed-size virtual data set: item i stacks the digits
+  # that stacked_digit_ids draws for it, so it is random-access and reproducible.
+  stacked = name == "stacked_mnist"
+  size = int(config.get("num_examples", len(source))) if stacked else len(source)
+  order = EpochBatches(size, local_batch_size, seed)
+  if stacked:
     read = lambda k: stacked_batch(source, order[k], seed=seed + 1)  # noqa: E731
   else:
-    size = len(source)
-    order = EpochBatches(size, local_batch_size, seed)
     read = lambda k: source.gather(order[k])  # noqa: E731
 
   shape = tuple(read(0)["image"].shape[1:])
