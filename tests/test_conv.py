@@ -10,6 +10,7 @@ import pytest
 from jax import lax
 
 from sigjax.models.conv import Conv, ConvTranspose, cpu_conv
+from sigjax.models.layers import max_pool_tiles
 
 DN = ("NHWC", "HWIO", "NHWC")
 CASES = [  # kernel, strides, padding, lhs_dilation, input [H, W]
@@ -106,3 +107,15 @@ def test_modules_match_flax_in_params_values_and_gradients(ours, theirs, shape, 
   loss = lambda m: jax.jit(jax.grad(lambda p, x: jnp.sum(m.apply(p, x) ** 2), argnums=(0, 1)))
   for a, b in zip(jax.tree.leaves(loss(ours)(params, x)), jax.tree.leaves(loss(theirs)(params, x))):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape,size", [((2, 28, 28, 3), 2), ((3, 7, 9, 2), 2), ((1, 9, 9, 4), 3)])
+def test_max_pool_tiles_equals_flax_max_pool_in_values_and_gradients(shape, size):
+  # Continuous random inputs: every tile's maximum is unique, where the two
+  # gradients must agree exactly (they differ only in how ties are split).
+  x = jax.random.normal(jax.random.PRNGKey(0), shape)
+  ref = lambda x: nn.max_pool(x, (size, size), (size, size))
+  np.testing.assert_array_equal(max_pool_tiles(x, size), ref(x))
+  cot = jax.random.normal(jax.random.PRNGKey(1), ref(x).shape)
+  grad = lambda f: jax.grad(lambda x: jnp.vdot(f(x), cot))(x)
+  np.testing.assert_array_equal(grad(lambda x: max_pool_tiles(x, size)), grad(ref))

@@ -3,6 +3,7 @@
 import flax.linen as nn
 
 from sigjax.models.conv import Conv
+from sigjax.models.layers import max_pool_tiles
 
 
 class MnistClassifier(nn.Module):
@@ -13,8 +14,8 @@ class MnistClassifier(nn.Module):
   @nn.compact
   def __call__(self, x):
     h = nn.relu(Conv(32, (3, 3))(x))
-    h = nn.max_pool(nn.relu(Conv(64, (3, 3))(h)), (2, 2), (2, 2))
+    h = max_pool_tiles(nn.relu(Conv(64, (3, 3))(h)))
     h = nn.relu(Conv(64, (3, 3))(h))
-    h = nn.max_pool(h, (2, 2), (2, 2))
+    h = max_pool_tiles(h)
     h = nn.relu(nn.Dense(128)(h.reshape(h.shape[0], -1)))
     return nn.Dense(self.num_classes)(h)
