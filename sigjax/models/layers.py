@@ -43,10 +43,11 @@ def max_pool_tiles(x, size: int = 2):
   remainder row or column is dropped), as ``nn.max_pool(x, (size, size), (size, size))``.
 
   Written as a reshape and a max rather than a reduce_window: the gradient of
-  reduce_window max is a select_and_scatter, which XLA:CPU runs 7x slower than
-  this form's (the MNIST classifier's 2x2 pools: 200 vs 29 ms forward + backward
-  at batch 128). Values are identical; gradients too wherever a tile's maximum is
-  unique (ties share the gradient equally here, flax gives it to the first).
+  reduce_window max is a select_and_scatter, which XLA:CPU runs 6.6x slower than
+  this form's (the MNIST classifier's two 2x2 pools, forward + backward at batch
+  128: 95.4 vs 14.4 ms, quiet; benchmarks/README.md). Values are identical;
+  gradients too wherever a tile's maximum is unique (ties share the gradient
+  equally here, flax gives it to the first).
   """
   b, h, w, c = x.shape
   hh, ww = h // size, w // size
